@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what trawl needs to build and test on Debian 12, if anything is missing.
+# Safe to run again: it only calls apt-get when a package is absent.
+set -eu
+pkgs="build-essential clang libclang-rt-14-dev pkg-config bc libcurl4-openssl-dev libsqlite3-dev
+      libdeflate-dev zlib1g-dev libpsl-dev libpcre2-dev libcmocka-dev nginx-light"
+missing=$(for p in $pkgs; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq $missing >/dev/null
+fi
