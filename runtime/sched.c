@@ -1,0 +1,445 @@
+/* sched.c -- scheduler threads: run queues, park and wake, idling, and tr_run().
+ *
+ * Each scheduler has three queues:
+ *   local  -- started processes woken on this thread; touched by this thread only.
+ *   remote -- started processes woken by other threads (mutex); they live here.
+ *   fresh  -- processes not started yet (mutex); idle schedulers steal these.
+ * A started process never moves (its frames live at this scheduler's stack
+ * addresses, see stack.c), so only fresh processes balance load.
+ *
+ * Park/wake protocol (no lost wakeups): a process that blocks switches to its
+ * scheduler, which *then* publishes state WAITING and re-checks the wake conditions.
+ * A waker first makes its condition true (pushes a message, sets p->wake), then
+ * moves WAITING -> RUNNABLE with a CAS and queues the process. Both sides use
+ * sequentially consistent operations on the condition and on the state, so at least
+ * one of them sees the other (Dekker), and only the CAS winner queues it. Publishing
+ * WAITING only after the switch means no thread can resume a process whose registers
+ * are still being saved.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+tr__runtime tr__rt;
+_Thread_local tr__sched *tr__tls_sched;
+
+#define SPIN_ROUNDS 400 /* idle polls before sleeping: cheap handoffs between threads */
+
+tr__proc *tr__self(const char *fn) {
+    tr__proc *p = tr__cur();
+    if (TR__UNLIKELY(!p)) {
+        fprintf(stderr, "trawl runtime: %s called outside a process\n", fn);
+        abort();
+    }
+    return p;
+}
+
+bool tr_in_process(void) { return tr__cur() != NULL; }
+
+static void local_push(tr__sched *s, tr__proc *p) {
+    p->run_next = NULL;
+    if (s->local_tail) s->local_tail->run_next = p;
+    else s->local_head = p;
+    s->local_tail = p;
+}
+
+static tr__proc *list_pop(tr__proc **head, tr__proc **tail) {
+    tr__proc *p = *head;
+    if (p) {
+        *head = p->run_next;
+        if (!*head) *tail = NULL;
+        p->run_next = NULL;
+    }
+    return p;
+}
+
+static void list_push(tr__proc **head, tr__proc **tail, tr__proc *p) {
+    p->run_next = NULL;
+    if (*tail) (*tail)->run_next = p;
+    else *head = p;
+    *tail = p;
+}
+
+static void wake_sched(tr__sched *s) {
+    /* seq_cst pairs with the sleeper's store of `sleeping` and its queue re-check. */
+    if (atomic_load(&s->sleeping)) tr__poller_wakeup(s->poller);
+}
+
+void tr__wake(tr__proc *p) {
+    int expect = TR__WAITING;
+    if (!atomic_compare_exchange_strong(&p->state, &expect, TR__RUNNABLE)) return;
+    /* Relaxed: home was written before the process first parked, and the CAS above
+     * (seq_cst) orders this read after that park. */
+    tr__sched *home = &tr__rt.scheds[atomic_load_explicit(&p->home, memory_order_relaxed)];
+    if (home == tr__tls_sched) {
+        local_push(home, p);
+        return;
+    }
+    pthread_mutex_lock(&home->lock);
+    list_push(&home->remote_head, &home->remote_tail, p);
+    atomic_store(&home->remote_n, 1);
+    pthread_mutex_unlock(&home->lock);
+    wake_sched(home);
+}
+
+static void wake_one_sleeper(void) {
+    for (int i = 0; i < tr__rt.nsched; i++) {
+        tr__sched *s = &tr__rt.scheds[i];
+        if (s != tr__tls_sched && atomic_load(&s->sleeping)) {
+            tr__poller_wakeup(s->poller);
+            return;
+        }
+    }
+}
+
+void tr__enqueue_fresh(tr__proc *p) {
+    tr__sched *s = tr__tls_sched ? tr__tls_sched : &tr__rt.scheds[0];
+    pthread_mutex_lock(&s->lock);
+    list_push(&s->fresh_head, &s->fresh_tail, p);
+    atomic_fetch_add(&s->fresh_n, 1);
+    pthread_mutex_unlock(&s->lock);
+    if (s != tr__tls_sched) wake_sched(s);
+    else if (atomic_load(&tr__rt.sleepers) > 0) wake_one_sleeper();
+}
+
+/* ---------------------------------------------------------------- process side */
+
+void tr__switch_out(tr__proc *p, int why) {
+    p->yield_kind = (uint8_t)why;
+    tr__ctx_switch(&p->sp, tr__tls_sched->sp);
+    p->reds = TR__REDUCTIONS;
+}
+
+void tr__park(tr__proc *p, int mode, int64_t deadline, const char *where) {
+    p->wait_mode = (uint8_t)mode;
+    p->tmr.deadline = deadline;
+    p->waiting_in = where;
+    tr__switch_out(p, TR__Y_PARK);
+    p->waiting_in = "";
+    /* Cleared before the caller re-checks its condition: a waker sets its condition,
+     * then this flag, so a wake after the check is seen when we park again. */
+    atomic_store(&p->wake, 0);
+}
+
+void tr__count_reduction(tr__proc *p) {
+    if (TR__UNLIKELY(--p->reds <= 0)) tr_yield();
+}
+
+void tr_yield(void) {
+    tr__proc *p = tr__self("tr_yield");
+    tr__switch_out(p, TR__Y_YIELD);
+    tr__drain(p); /* exit signals take effect at a yield too */
+}
+
+tr_ref tr__make_ref(void) {
+    tr__sched *s = tr__tls_sched;
+    if (s) return (++s->ref_next << 8) | (uint64_t)(s->id + 1);
+    return (atomic_fetch_add_explicit(&tr__rt.ext_ref, 1, memory_order_relaxed) + 1) << 8;
+}
+
+/* ---------------------------------------------------------------- scheduler side */
+
+static void park_commit(tr__sched *s, tr__proc *p) {
+    if (p->tmr.deadline >= 0) tr__heap_add(s, &p->tmr);
+    else if (p->tmr.heap_idx >= 0) tr__heap_remove(s, &p->tmr);
+    atomic_store(&p->state, TR__WAITING);
+    bool ready = atomic_load(&p->wake) != 0;
+    if (!ready && p->wait_mode == TR__WAIT_MSG) ready = atomic_load(&p->inbox) != NULL;
+    if (ready) {
+        int expect = TR__WAITING;
+        if (atomic_compare_exchange_strong(&p->state, &expect, TR__RUNNABLE)) local_push(s, p);
+    }
+}
+
+static void run(tr__sched *s, tr__proc *p) {
+    if (!p->started) atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
+    if (TR__UNLIKELY(p->crashed && !p->on_stack && p->started)) {
+        /* Its frames could not be saved (out of memory): it cannot resume. */
+        p->exit_reason = tr__reason_enomem();
+        tr__proc_exit_path(s, p);
+        return;
+    }
+    atomic_store_explicit(&p->state, TR__RUNNING, memory_order_relaxed);
+    tr__stack_switch_in(s, p);
+    p->started = true;
+    s->current = p;
+    tr__ctx_switch(&s->sp, p->sp);
+    s->current = NULL;
+    switch (p->yield_kind) {
+    case TR__Y_YIELD:
+        atomic_store_explicit(&p->state, TR__RUNNABLE, memory_order_relaxed);
+        local_push(s, p);
+        break;
+    case TR__Y_PARK:
+        park_commit(s, p);
+        break;
+    default:
+        tr__proc_exit_path(s, p);
+        break;
+    }
+}
+
+static void drain_remote(tr__sched *s) {
+    if (!atomic_load_explicit(&s->remote_n, memory_order_relaxed)) return;
+    pthread_mutex_lock(&s->lock);
+    tr__proc *h = s->remote_head;
+    tr__proc *t = s->remote_tail;
+    s->remote_head = s->remote_tail = NULL;
+    atomic_store(&s->remote_n, 0);
+    pthread_mutex_unlock(&s->lock);
+    if (!h) return;
+    if (s->local_tail) s->local_tail->run_next = h;
+    else s->local_head = h;
+    s->local_tail = t;
+}
+
+static tr__proc *take_fresh(tr__sched *from) {
+    if (!atomic_load_explicit(&from->fresh_n, memory_order_relaxed)) return NULL;
+    pthread_mutex_lock(&from->lock);
+    tr__proc *p = list_pop(&from->fresh_head, &from->fresh_tail);
+    if (p) atomic_fetch_sub(&from->fresh_n, 1);
+    pthread_mutex_unlock(&from->lock);
+    return p;
+}
+
+/* Takes up to half of a victim's fresh queue: one to run, the rest to our fresh queue. */
+static tr__proc *steal(tr__sched *s) {
+    for (int k = 1; k < tr__rt.nsched; k++) {
+        tr__sched *v = &tr__rt.scheds[(s->id + k) % tr__rt.nsched];
+        int n = atomic_load_explicit(&v->fresh_n, memory_order_relaxed);
+        if (n <= 0) continue;
+        tr__proc *got = NULL, *h = NULL, *t = NULL;
+        int moved = 0;
+        pthread_mutex_lock(&v->lock);
+        int want = (atomic_load(&v->fresh_n) + 1) / 2;
+        for (int i = 0; i < want; i++) {
+            tr__proc *p = list_pop(&v->fresh_head, &v->fresh_tail);
+            if (!p) break;
+            if (!got) got = p;
+            else {
+                list_push(&h, &t, p);
+                moved++;
+            }
+        }
+        atomic_fetch_sub(&v->fresh_n, moved + (got ? 1 : 0));
+        pthread_mutex_unlock(&v->lock);
+        if (h) {
+            pthread_mutex_lock(&s->lock);
+            if (s->fresh_tail) s->fresh_tail->run_next = h;
+            else s->fresh_head = h;
+            s->fresh_tail = t;
+            atomic_fetch_add(&s->fresh_n, moved);
+            pthread_mutex_unlock(&s->lock);
+        }
+        if (got) return got;
+    }
+    return NULL;
+}
+
+static tr__proc *next_runnable(tr__sched *s) {
+    s->ticks++;
+    if (!s->local_head || (s->ticks & 63) == 0) drain_remote(s);
+    tr__proc *p;
+    /* New processes get a turn now and then even on a busy scheduler. */
+    if ((!s->local_head || (s->ticks & 15) == 0) && (p = take_fresh(s))) return p;
+    if ((p = list_pop(&s->local_head, &s->local_tail))) return p;
+    return steal(s);
+}
+
+static bool has_work(tr__sched *s) {
+    if (s->local_head || atomic_load(&s->remote_n) || atomic_load(&s->fresh_n)) return true;
+    for (int i = 0; i < tr__rt.nsched; i++)
+        if (atomic_load_explicit(&tr__rt.scheds[i].fresh_n, memory_order_relaxed) > 0) return true;
+    return false;
+}
+
+static void poll_io(tr__sched *s, int64_t timeout) {
+    tr__poller_wait(s->poller, timeout, tr__fd_ready, s);
+}
+
+static void idle(tr__sched *s) {
+    for (int i = 0; i < SPIN_ROUNDS; i++) {
+        if (has_work(s) || atomic_load_explicit(&tr__rt.stopping, memory_order_relaxed)) return;
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    }
+    int64_t now = tr__now();
+    int64_t next = tr__timers_run(s, now);
+    if (s->local_head) return;
+    atomic_store(&s->sleeping, 1);
+    atomic_fetch_add(&tr__rt.sleepers, 1);
+    if (!has_work(s) && !atomic_load(&tr__rt.stopping)) {
+        int64_t timeout = next < 0 ? -1 : (next > now ? next - now : 0);
+        poll_io(s, timeout);
+    }
+    atomic_fetch_sub(&tr__rt.sleepers, 1);
+    atomic_store(&s->sleeping, 0);
+    tr__timers_run(s, tr__now());
+}
+
+static void *sched_main(void *arg) {
+    tr__sched *s = arg;
+    tr__tls_sched = s;
+    tr__crash_thread_init(s);
+    for (;;) {
+        tr__proc *p = next_runnable(s);
+        if (p) {
+            run(s, p);
+            if ((s->ticks & 31) == 0) {
+                tr__timers_run(s, tr__now());
+                poll_io(s, 0);
+            }
+            continue;
+        }
+        if (atomic_load(&tr__rt.stopping)) break;
+        idle(s);
+    }
+    tr__crash_thread_fini(s);
+    tr__tls_sched = NULL;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- boot and shutdown */
+
+static int online_cores(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void destroy_scheds(int n) {
+    for (int i = 0; i < n; i++) {
+        tr__sched *s = &tr__rt.scheds[i];
+        tr__timers_destroy(s);
+        free(s->fds);
+        if (s->poller) tr__poller_free(s->poller);
+        tr__stack_destroy(s);
+        pthread_mutex_destroy(&s->lock);
+    }
+    free(tr__rt.scheds);
+    tr__rt.scheds = NULL;
+}
+
+static int init_scheds(void) {
+    tr__rt.scheds = calloc((size_t)tr__rt.nsched, sizeof(tr__sched));
+    if (!tr__rt.scheds) return TR_ENOMEM;
+    for (int i = 0; i < tr__rt.nsched; i++) {
+        tr__sched *s = &tr__rt.scheds[i];
+        s->id = i;
+        pthread_mutex_init(&s->lock, NULL);
+        s->poller = tr__poller_new();
+        int rc = s->poller ? tr__stack_init(s, tr__rt.cfg.stack_size) : TR_ESYS;
+        if (rc != 0) {
+            destroy_scheds(i + 1);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void free_table(void) {
+    uint32_t nchunks = tr__rt.max_procs / TR__CHUNK;
+    for (uint32_t c = 0; c < nchunks; c++) free(atomic_load(&tr__rt.chunks[c]));
+    free((void *)tr__rt.chunks);
+    tr__rt.chunks = NULL;
+}
+
+/* Kills every live process from outside, then waits until none is left. */
+static void kill_all_and_wait(void) {
+    pthread_mutex_lock(&tr__rt.done_lock);
+    while (atomic_load(&tr__rt.live) > 0) {
+        pthread_mutex_unlock(&tr__rt.done_lock);
+        for (uint32_t i = 0; i < tr__rt.high_water; i++) {
+            tr__proc *p = &atomic_load(&tr__rt.chunks[i >> TR__CHUNK_SHIFT])[i & (TR__CHUNK - 1)];
+            int st = atomic_load(&p->state);
+            if (st != TR__FREE && st != TR__EXITING) tr__signal(tr__pid_of(p), TR__SIG_EXIT, 0, 0, TR_KILL);
+        }
+        pthread_mutex_lock(&tr__rt.done_lock);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (atomic_load(&tr__rt.live) > 0) pthread_cond_timedwait(&tr__rt.done_cond, &tr__rt.done_lock, &ts);
+    }
+    pthread_mutex_unlock(&tr__rt.done_lock);
+}
+
+static _Atomic int running;
+
+int tr_run(const tr_config *cfg, tr_fn root, void *arg, const tr_reason **exit_reason) {
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&running, &expect, 1)) return TR_EBUSY;
+    memset(&tr__rt, 0, sizeof tr__rt);
+    if (cfg) tr__rt.cfg = *cfg;
+    tr_config *c = &tr__rt.cfg;
+    if (c->schedulers <= 0) c->schedulers = online_cores();
+    if (c->schedulers > 254) c->schedulers = 254;
+    if (c->blocking_threads <= 0) c->blocking_threads = 4;
+    if (c->stack_size == 0) c->stack_size = 1u << 20;
+    if (c->stack_size < 64 * 1024) c->stack_size = 64 * 1024;
+    if (c->max_processes <= 0) c->max_processes = TR__DEFAULT_MAX_PROCS;
+    if (c->seed == 0) c->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    tr__rt.nsched = c->schedulers;
+    tr__rt.page = (size_t)sysconf(_SC_PAGESIZE);
+    tr__rt.max_procs = ((uint32_t)c->max_processes + TR__CHUNK - 1) & ~(TR__CHUNK - 1);
+    tr__rt.chunks = calloc(tr__rt.max_procs / TR__CHUNK, sizeof *tr__rt.chunks);
+    pthread_mutex_init(&tr__rt.table_lock, NULL);
+    pthread_mutex_init(&tr__rt.done_lock, NULL);
+    pthread_cond_init(&tr__rt.done_cond, NULL);
+    int rc = tr__rt.chunks ? 0 : TR_ENOMEM;
+    if (rc == 0) rc = init_scheds();
+    if (rc != 0) {
+        free((void *)tr__rt.chunks);
+        atomic_store(&running, 0);
+        return rc;
+    }
+    tr__registry_init();
+    tr__timers_global_init();
+    tr__crash_install();
+    tr__blocking_start(c->blocking_threads);
+
+    tr__proc *p = tr__proc_alloc();
+    p->fn = root;
+    p->arg = arg;
+    p->entry = "root";
+    tr__rt.root = tr__pid_of(p);
+    tr__enqueue_fresh(p);
+
+    for (int i = 0; i < tr__rt.nsched; i++)
+        pthread_create(&tr__rt.scheds[i].thread, NULL, sched_main, &tr__rt.scheds[i]);
+
+    pthread_mutex_lock(&tr__rt.done_lock);
+    while (!tr__rt.root_done) pthread_cond_wait(&tr__rt.done_cond, &tr__rt.done_lock);
+    pthread_mutex_unlock(&tr__rt.done_lock);
+    kill_all_and_wait();
+
+    atomic_store(&tr__rt.stopping, 1);
+    for (int i = 0; i < tr__rt.nsched; i++) tr__poller_wakeup(tr__rt.scheds[i].poller);
+    for (int i = 0; i < tr__rt.nsched; i++) pthread_join(tr__rt.scheds[i].thread, NULL);
+
+    tr__blocking_stop();
+    tr__crash_uninstall();
+    tr__timers_global_destroy();
+    tr__registry_destroy();
+    destroy_scheds(tr__rt.nsched);
+    free_table();
+    pthread_mutex_destroy(&tr__rt.table_lock);
+    pthread_mutex_destroy(&tr__rt.done_lock);
+    pthread_cond_destroy(&tr__rt.done_cond);
+
+    const tr_reason *r = tr__rt.root_reason;
+    int result = tr_reason_eq(r, TR_NORMAL) ? 0 : 1;
+    if (exit_reason) *exit_reason = r;
+    else tr_reason_unref(r);
+    atomic_store(&running, 0);
+    return result;
+}
