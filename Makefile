@@ -61,6 +61,11 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libtr.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# The runtime's own tests need only the runtime (and so build without the crawler).
+$(BUILD)/tests/test_rt_%: $(BUILD)/obj/tests/test_rt_%.o $(BUILD)/libtr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HELP_OBJ) $(BUILD)/libtrawl.a $(BUILD)/libtr.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcmocka

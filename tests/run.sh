@@ -14,8 +14,8 @@ for t in "$dir"/$pattern; do
   start=$(date +%s.%N)
   timeout -k 10 ${TR_TEST_TIMEOUT:-600} "$t" >"$out" 2>&1; rc=$?
   secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+  p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
   p=${p:-0}; f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   passed=$((passed + p)); failed=$((failed + f))
