@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,32 +20,25 @@ static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 static struct sigaction saved[NSIGS];
 #define ALTSTACK_SIZE (64 * 1024)
 
-#define R(var, txt)                                                                   \
-    static const struct {                                                             \
-        _Atomic int refs;                                                             \
-        char text[sizeof(txt)];                                                       \
-    } var = {-1, txt};
-R(r_segv, "signal SIGSEGV")
-R(r_bus, "signal SIGBUS")
-R(r_fpe, "signal SIGFPE")
-R(r_ill, "signal SIGILL")
-#undef R
+static const tr_reason r_segv = TR__STATIC_REASON("signal SIGSEGV");
+static const tr_reason r_bus = TR__STATIC_REASON("signal SIGBUS");
+static const tr_reason r_fpe = TR__STATIC_REASON("signal SIGFPE");
+static const tr_reason r_ill = TR__STATIC_REASON("signal SIGILL");
 
 static const tr_reason *reason_for(int sig) {
     switch (sig) {
     case SIGSEGV:
-        return (const tr_reason *)&r_segv;
+        return &r_segv;
     case SIGBUS:
-        return (const tr_reason *)&r_bus;
+        return &r_bus;
     case SIGFPE:
-        return (const tr_reason *)&r_fpe;
+        return &r_fpe;
     default:
-        return (const tr_reason *)&r_ill;
+        return &r_ill;
     }
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uctx) {
-    (void)uctx;
     tr__sched *s = tr__tls_sched;
     tr__proc *p = s ? s->current : NULL;
     if (!p) {
@@ -56,16 +50,27 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
     bool overflow = (sig == SIGSEGV || sig == SIGBUS) && addr >= s->map && addr < s->stack_lo;
     p->exit_reason = overflow ? TR_STACK_OVERFLOW : reason_for(sig);
     p->yield_kind = TR__Y_EXIT;
-    void *dead_sp;
-    tr__ctx_switch(&dead_sp, s->sp); /* to the scheduler, for good */
-    abort();
+    /* Return from the handler into the scheduler: when the kernel restores this
+     * context, execution continues in the second half of the context switch, on the
+     * scheduler's stack, as if the process had switched out. Leaving the handler the
+     * ordinary way keeps the signal machinery (and ThreadSanitizer's view) sound. */
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)s->sp;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)tr__ctx_restore;
+#elif defined(__aarch64__)
+    uc->uc_mcontext.sp = (uint64_t)(uintptr_t)s->sp;
+    uc->uc_mcontext.pc = (uint64_t)(uintptr_t)tr__ctx_restore;
+#else
+#error "trawl runtime: crash containment needs this architecture's context layout"
+#endif
 }
 
 int tr__crash_install(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < NSIGS; i++)
         if (sigaction(sigs[i], &sa, &saved[i]) != 0) return TR_ESYS;

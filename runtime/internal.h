@@ -36,6 +36,25 @@
 #define TR__TAG_FDWAIT (TR_TAG_RESERVED + 1)
 #define TR__TAG_SLEEP (TR_TAG_RESERVED + 2)
 
+/* ThreadSanitizer must be told about our context switches (its fiber API), or its
+ * shadow call stack grows with every switch. These compile to nothing otherwise. */
+#if defined(__SANITIZE_THREAD__)
+#define TR__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TR__TSAN 1
+#endif
+#endif
+#ifdef TR__TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#define TR__FIBER_FIELD void *tsan_fiber;
+#else
+#define TR__FIBER_FIELD
+#endif
+
 #define TR__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TR__LIKELY(x) __builtin_expect(!!(x), 1)
 
@@ -43,8 +62,10 @@
 
 struct tr_reason {
     _Atomic int refs; /* < 0: static, never freed */
-    char text[];
+    const char *text; /* points into buf, or to a literal for static reasons */
+    char buf[];
 };
+#define TR__STATIC_REASON(txt) {.refs = -1, .text = (txt)}
 
 struct tr_bin {
     _Atomic size_t refs;
@@ -157,6 +178,7 @@ typedef struct tr__proc {
     uint32_t nfds;                 /* fds registered with tr_select */
     char name[64];
     uint64_t rng;
+    TR__FIBER_FIELD
 } tr__proc;
 
 static inline tr_pid tr__pid_of(const tr__proc *p) {
@@ -200,6 +222,7 @@ typedef struct tr__sched {
 
     uint64_t ref_next;
     unsigned ticks;
+    TR__FIBER_FIELD
 } tr__sched;
 
 /* -------------------------------------------------------------- the runtime */
@@ -271,6 +294,7 @@ void tr__stack_destroy(tr__sched *s);
 void tr__stack_switch_in(tr__sched *s, tr__proc *p);
 void tr__stack_release(tr__sched *s, tr__proc *p);
 void tr__ctx_switch(void **save_sp, void *to_sp);   /* arch/switch_*.S */
+void tr__ctx_restore(void);                         /* its second half: resume at sp */
 void tr__proc_main(void);                           /* where a new process starts */
 
 /* timer.c */

@@ -270,6 +270,10 @@ void tr__proc_exit_path(tr__sched *s, tr__proc *p) {
     tr__map_free(&p->monby);
     tr__info_unlock(p);
     tr__stack_release(s, p);
+#ifdef TR__TSAN
+    if (p->tsan_fiber) __tsan_destroy_fiber(p->tsan_fiber);
+    p->tsan_fiber = NULL;
+#endif
 
     if (self == tr__rt.root) {
         pthread_mutex_lock(&tr__rt.done_lock);

@@ -7,23 +7,14 @@
 #include <string.h>
 
 
-/* Flexible array members cannot be initialised portably in a const object, so each
- * static reason is a struct with its text inline, laid out like tr_reason. */
-#define TR__REASON_DEF(var, txt)                                                       \
-    static const struct {                                                              \
-        _Atomic int refs;                                                              \
-        char text[sizeof(txt)];                                                        \
-    } var##_storage = {-1, txt};                                                       \
-    extern const tr_reason var __attribute__((alias(#var "_storage")));
-
-TR__REASON_DEF(tr__normal, "normal")
-TR__REASON_DEF(tr__kill, "kill")
-TR__REASON_DEF(tr__killed, "killed")
-TR__REASON_DEF(tr__shutdown, "shutdown")
-TR__REASON_DEF(tr__noproc, "noproc")
-TR__REASON_DEF(tr__stack_overflow, "stack_overflow")
-TR__REASON_DEF(tr__timeout, "timeout")
-TR__REASON_DEF(tr__enomem_reason, "out of memory")
+const tr_reason tr__normal = TR__STATIC_REASON("normal");
+const tr_reason tr__kill = TR__STATIC_REASON("kill");
+const tr_reason tr__killed = TR__STATIC_REASON("killed");
+const tr_reason tr__shutdown = TR__STATIC_REASON("shutdown");
+const tr_reason tr__noproc = TR__STATIC_REASON("noproc");
+const tr_reason tr__stack_overflow = TR__STATIC_REASON("stack_overflow");
+const tr_reason tr__timeout = TR__STATIC_REASON("timeout");
+static const tr_reason tr__enomem_reason = TR__STATIC_REASON("out of memory");
 
 const tr_reason *tr__reason_enomem(void) { return &tr__enomem_reason; }
 
@@ -37,7 +28,8 @@ tr_reason *tr_reason_new(const char *fmt, ...) {
     if (!r) return (tr_reason *)&tr__enomem_reason;
     atomic_init(&r->refs, 1);
     va_start(ap, fmt);
-    vsnprintf(r->text, (size_t)n + 1, fmt, ap);
+    vsnprintf(r->buf, (size_t)n + 1, fmt, ap);
+    r->text = r->buf;
     va_end(ap);
     return r;
 }

@@ -110,6 +110,9 @@ void tr__enqueue_fresh(tr__proc *p) {
 
 void tr__switch_out(tr__proc *p, int why) {
     p->yield_kind = (uint8_t)why;
+#ifdef TR__TSAN
+    __tsan_switch_to_fiber(tr__tls_sched->tsan_fiber, 0);
+#endif
     tr__ctx_switch(&p->sp, tr__tls_sched->sp);
     p->reds = TR__REDUCTIONS;
 }
@@ -167,7 +170,14 @@ static void run(tr__sched *s, tr__proc *p) {
     tr__stack_switch_in(s, p);
     p->started = true;
     s->current = p;
+#ifdef TR__TSAN
+    if (!p->tsan_fiber) p->tsan_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(p->tsan_fiber, 0);
+#endif
     tr__ctx_switch(&s->sp, p->sp);
+#ifdef TR__TSAN
+    __tsan_switch_to_fiber(s->tsan_fiber, 0); /* a no-op unless we came from a fault */
+#endif
     s->current = NULL;
     switch (p->yield_kind) {
     case TR__Y_YIELD:
@@ -287,6 +297,9 @@ static void idle(tr__sched *s) {
 static void *sched_main(void *arg) {
     tr__sched *s = arg;
     tr__tls_sched = s;
+#ifdef TR__TSAN
+    s->tsan_fiber = __tsan_get_current_fiber();
+#endif
     tr__crash_thread_init(s);
     for (;;) {
         tr__proc *p = next_runnable(s);

@@ -87,7 +87,7 @@ static int save_owner(tr__sched *s) {
         char *c = realloc(o->stack_copy, cap);
         if (!c) return TR_ENOMEM;
         o->stack_copy = c;
-        o->stack_cap = (uint32_t)cap;
+        __atomic_store_n(&o->stack_cap, (uint32_t)cap, __ATOMIC_RELAXED); /* observers read it */
     }
     TR__UNPOISON(o->sp, len);
     memcpy(o->stack_copy, o->sp, len);
@@ -113,7 +113,7 @@ void tr__stack_switch_in(tr__sched *s, tr__proc *p) {
         if (p->stack_cap > 4096 && p->stack_len < p->stack_cap / 4) {
             free(p->stack_copy);
             p->stack_copy = NULL;
-            p->stack_cap = 0;
+            __atomic_store_n(&p->stack_cap, 0, __ATOMIC_RELAXED);
         }
     }
     p->on_stack = true;
@@ -128,6 +128,7 @@ void tr__stack_release(tr__sched *s, tr__proc *p) {
     }
     free(p->stack_copy);
     p->stack_copy = NULL;
-    p->stack_len = p->stack_cap = 0;
+    p->stack_len = 0;
+    __atomic_store_n(&p->stack_cap, 0, __ATOMIC_RELAXED);
     p->on_stack = false;
 }

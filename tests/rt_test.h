@@ -72,6 +72,9 @@ static inline long rt_scaled(long n) {
 #ifdef TR_SANITIZER
     if (!s) d = 10;
 #endif
+#if defined(__SANITIZE_THREAD__)
+    if (!s) d = 500; /* TSan counts each process (fiber) against its 8128-thread limit */
+#endif
     return d > 1 ? n / d : n;
 }
 

@@ -255,19 +255,27 @@ static void test_monitors_down_noproc_and_demonitor(void **s) {
 static void chain_member(void *arg) {
     tr_pid prev = (tr_pid)(uintptr_t)arg;
     if (prev) tr_link(prev);
+    tr_send(tr_parent(), T_READY, NULL, 0); /* linked: the next one may start */
     tr_receive_tag(12345, TR_INFINITY);
 }
 
 static void cascade_root(void *arg) {
     long n = (long)(intptr_t)arg;
     tr_pid head = tr_spawn(chain_member, NULL), prev = head;
-    for (long i = 1; i < n; i++) prev = tr_spawn(chain_member, (void *)(uintptr_t)prev);
+    tr_msg_free(tr_receive_tag(T_READY, TR_INFINITY));
+    for (long i = 1; i < n; i++) {
+        prev = tr_spawn(chain_member, (void *)(uintptr_t)prev);
+        tr_msg_free(tr_receive_tag(T_READY, TR_INFINITY));
+    }
     tr_ref r = tr_monitor(prev);
-    tr_sleep(50);
     tr_exit_pid(head, TR_KILL);
-    CHECK(strcmp(rt_await_down(r, why, sizeof why, 30000), "killed") == 0);
+    CHECK(strcmp(rt_await_down(r, why, sizeof why, 60000), "killed") == 0);
     tr_stats st;
-    tr_get_stats(&st);
+    for (int i = 0; i < 100; i++) { /* the DOWN can overtake the last exits' bookkeeping */
+        tr_get_stats(&st);
+        if (st.processes == 1) break;
+        tr_sleep(10);
+    }
     CHECK(st.processes == 1);
 }
 

@@ -23,6 +23,9 @@ tr__ctx_switch:
     mov x9, sp
     str x9, [x0]
     mov sp, x1
+    .globl tr__ctx_restore
+    .hidden tr__ctx_restore
+tr__ctx_restore:
     ldr x9, [sp, #160]
     msr fpcr, x9
     ldp x19, x20, [sp, #0]

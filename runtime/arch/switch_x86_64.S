@@ -22,6 +22,11 @@ tr__ctx_switch:
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
+/* tr__ctx_restore: resume the context saved at %rsp (used by crash.c to leave a
+ * signal handler straight into the scheduler). */
+    .globl tr__ctx_restore
+    .hidden tr__ctx_restore
+tr__ctx_restore:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
     addq $8, %rsp
