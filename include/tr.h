@@ -134,7 +134,7 @@ size_t tr_bin_len(const tr_bin *b);
 typedef void (*tr_fn)(void *arg);
 
 typedef struct tr_config {
-    int schedulers;       /* scheduler threads; 0 = one per online core */
+    int schedulers;       /* scheduler threads; 0 = $TR_SCHEDULERS, else one per online core */
     int blocking_threads; /* threads for tr_blocking(); 0 = 4 */
     size_t stack_size;    /* bytes of each scheduler's shared process stack; 0 = 1 MiB */
     int max_processes;    /* 0 = 4,194,304 */
@@ -369,7 +369,8 @@ typedef struct tr_proc_info {
     const char *waiting_in; /* "receive", "sleep", "fd", "blocking", or "" */
     const char *entry;      /* the spawn label (static) */
     char name[64];          /* registered name, or "" */
-    size_t mailbox_len;
+    size_t mailbox_len;     /* messages it has received but not taken (another process's
+                               count omits those it has not looked at yet) */
     size_t memory;          /* bytes: process record, saved stack, queued messages */
     size_t links;
     size_t monitors;        /* monitors this process holds on others */

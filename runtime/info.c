@@ -27,8 +27,9 @@ static bool snapshot(tr__proc *p, tr_proc_info *out) {
     out->waiting_in = st == TR__WAITING && w ? w : "";
     out->entry = __atomic_load_n(&p->entry, __ATOMIC_RELAXED);
     memcpy(out->name, p->name, sizeof out->name);
-    out->mailbox_len = atomic_load_explicit(&p->q_len, memory_order_relaxed) +
-                       atomic_load_explicit(&p->inbox_n, memory_order_relaxed);
+    /* Messages the process has not looked at yet are not counted: only the owner
+     * may walk its mailbox. */
+    out->mailbox_len = atomic_load_explicit(&p->q_len, memory_order_relaxed);
     out->links = p->links.len;
     out->monitors = p->mons.len;
     out->monitored_by = p->monby.len;

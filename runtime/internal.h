@@ -147,7 +147,6 @@ typedef struct tr__proc {
     _Atomic(tr__node *) inbox;     /* push stack, or TR__CLOSED */
     _Atomic int wake;              /* set by timers, fd events, blocking completions */
     _Atomic int home;              /* scheduler index, -1 until first run */
-    _Atomic size_t inbox_n;        /* nodes pushed and not yet drained */
     _Atomic size_t q_len;          /* drained messages waiting in the private queue */
     atomic_flag info_lock;         /* guards links/monitors/name for introspection */
 
@@ -211,11 +210,13 @@ typedef struct tr__sched {
     tr__proc *remote_head, *remote_tail;
     tr__proc *fresh_head, *fresh_tail;
     _Atomic int remote_n, fresh_n;
+    _Atomic int64_t fresh_since;  /* ns when the fresh queue last became non-empty */
     _Atomic int sleeping;
 
     struct tr__poller *poller;    /* the OS seam (poll_epoll.c) */
     tr__fdreg *fds;
     int fds_cap;
+    int nregs;                    /* fds with a registration: poll only if any */
 
     tr__timer **heap;             /* timers, min-heap by deadline */
     int heap_n, heap_cap;
@@ -299,6 +300,7 @@ void tr__proc_main(void);                           /* where a new process start
 
 /* timer.c */
 int64_t tr__now(void);
+int64_t tr__now_ns(void);
 void tr__heap_add(tr__sched *s, tr__timer *t);
 void tr__heap_remove(tr__sched *s, tr__timer *t);
 int64_t tr__timers_run(tr__sched *s, int64_t now);  /* fires due ones; next deadline or -1 */

@@ -29,8 +29,12 @@ static int select_fd(tr__proc *p, int fd, unsigned events, uint64_t tag, tr_ref 
     if (r->pid && r->pid != self) {
         if (tr__lookup(r->pid)) return TR_EBUSY;
         r->pid = 0; /* its owner died without tidying: take it over */
+        s->nregs--;
     }
-    if (!r->pid) p->nfds++;
+    if (!r->pid) {
+        p->nfds++;
+        s->nregs++;
+    }
     r->pid = self;
     r->tag = tag;
     r->ref = ref;
@@ -38,6 +42,7 @@ static int select_fd(tr__proc *p, int fd, unsigned events, uint64_t tag, tr_ref 
     if (tr__poller_arm(s->poller, fd, events, &r->in_epoll) != 0) {
         r->pid = 0;
         p->nfds--;
+        s->nregs--;
         return TR_ESYS;
     }
     return 0;
@@ -56,6 +61,7 @@ int tr_select_cancel(int fd) {
     tr__poller_disarm(s->poller, fd, &r->in_epoll);
     r->pid = 0;
     p->nfds--;
+    s->nregs--;
     return 0;
 }
 
@@ -74,6 +80,7 @@ void tr__fds_release(tr__sched *s, tr__proc *p) {
         tr__poller_disarm(s->poller, fd, &s->fds[fd].in_epoll);
         s->fds[fd].pid = 0;
         p->nfds--;
+        s->nregs--;
     }
 }
 

@@ -34,7 +34,6 @@ bool tr__push(tr__proc *p, tr__node *n) {
          * (the park/wake protocol in sched.c), and publishes the node's contents. */
     } while (!atomic_compare_exchange_weak_explicit(&p->inbox, &h, n, memory_order_seq_cst,
                                                     memory_order_relaxed));
-    atomic_fetch_add_explicit(&p->inbox_n, 1, memory_order_relaxed); /* a count for observers */
     return true;
 }
 
@@ -114,15 +113,12 @@ void tr__drain(tr__proc *p) {
     /* acquire: see the contents of every node pushed (with release) before. */
     tr__node *h = atomic_exchange_explicit(&p->inbox, NULL, memory_order_acquire);
     tr__node *fifo = NULL;
-    size_t k = 0;
     while (h) {
         tr__node *next = h->next;
         h->next = fifo;
         fifo = h;
         h = next;
-        k++;
     }
-    atomic_fetch_sub_explicit(&p->inbox_n, k, memory_order_relaxed);
     tr_pid self = tr__pid_of(p);
     while (fifo) {
         tr__node *n = fifo;
@@ -296,8 +292,8 @@ tr_msg *tr_receive_match(tr_match_fn match, void *arg, int64_t timeout_ms) {
 
 size_t tr_mailbox_len(void) {
     tr__proc *p = tr__self("tr_mailbox_len");
-    return atomic_load_explicit(&p->q_len, memory_order_relaxed) +
-           atomic_load_explicit(&p->inbox_n, memory_order_relaxed);
+    tr__drain(p);
+    return atomic_load_explicit(&p->q_len, memory_order_relaxed);
 }
 
 tr_ref tr_make_ref(void) {

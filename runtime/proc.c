@@ -84,7 +84,6 @@ tr__proc *tr__proc_alloc(void) {
     p->name[0] = 0;
     atomic_store(&p->wake, 0);
     atomic_store(&p->home, -1);
-    atomic_store(&p->inbox_n, 0);
     atomic_store(&p->q_len, 0);
     atomic_store(&p->inbox, NULL);
     atomic_store(&p->state, TR__RUNNABLE);
@@ -248,7 +247,6 @@ void tr__proc_exit_path(tr__sched *s, tr__proc *p) {
     p->cleanups = NULL;
 
     tr__node *rest = atomic_exchange(&p->inbox, TR__CLOSED);
-    atomic_store(&p->inbox_n, 0);
     tr__dead_signals(p, p->pending);
     p->pending = NULL;
     tr__dead_signals(p, reverse(rest));

@@ -27,7 +27,13 @@
 tr__runtime tr__rt;
 _Thread_local tr__sched *tr__tls_sched;
 
-#define SPIN_ROUNDS 400 /* idle polls before sleeping: cheap handoffs between threads */
+/* An idle scheduler polls its queues this long before it sleeps: waking a sleeping
+ * thread costs tens of microseconds in a VM, far more than a hop between processes. */
+#define SPIN_NS 20000
+/* A new process may be stolen only after waiting this long: a burst of spawns is then
+ * split in large runs (a chain of processes mostly talks within one scheduler) rather
+ * than dealt out one by one to whichever thread is idle. */
+#define STEAL_DELAY_NS 20000
 
 tr__proc *tr__self(const char *fn) {
     tr__proc *p = tr__cur();
@@ -100,7 +106,7 @@ void tr__enqueue_fresh(tr__proc *p) {
     tr__sched *s = tr__tls_sched ? tr__tls_sched : &tr__rt.scheds[0];
     pthread_mutex_lock(&s->lock);
     list_push(&s->fresh_head, &s->fresh_tail, p);
-    atomic_fetch_add(&s->fresh_n, 1);
+    if (atomic_fetch_add(&s->fresh_n, 1) == 0) atomic_store(&s->fresh_since, tr__now_ns());
     pthread_mutex_unlock(&s->lock);
     if (s != tr__tls_sched) wake_sched(s);
     else if (atomic_load(&tr__rt.sleepers) > 0) wake_one_sleeper();
@@ -222,6 +228,7 @@ static tr__proc *steal(tr__sched *s) {
         tr__sched *v = &tr__rt.scheds[(s->id + k) % tr__rt.nsched];
         int n = atomic_load_explicit(&v->fresh_n, memory_order_relaxed);
         if (n <= 0) continue;
+        if (tr__now_ns() - atomic_load_explicit(&v->fresh_since, memory_order_relaxed) < STEAL_DELAY_NS) continue;
         tr__proc *got = NULL, *h = NULL, *t = NULL;
         int moved = 0;
         pthread_mutex_lock(&v->lock);
@@ -236,6 +243,7 @@ static tr__proc *steal(tr__sched *s) {
             }
         }
         atomic_fetch_sub(&v->fresh_n, moved + (got ? 1 : 0));
+        atomic_store(&v->fresh_since, tr__now_ns()); /* what is left waits its turn again */
         pthread_mutex_unlock(&v->lock);
         if (h) {
             pthread_mutex_lock(&s->lock);
@@ -272,13 +280,15 @@ static void poll_io(tr__sched *s, int64_t timeout) {
 }
 
 static void idle(tr__sched *s) {
-    for (int i = 0; i < SPIN_ROUNDS; i++) {
+    int64_t spin_until = tr__now_ns() + SPIN_NS;
+    for (int i = 0;; i++) {
         if (has_work(s) || atomic_load_explicit(&tr__rt.stopping, memory_order_relaxed)) return;
 #if defined(__x86_64__)
         __builtin_ia32_pause();
 #elif defined(__aarch64__)
         __asm__ __volatile__("yield");
 #endif
+        if ((i & 63) == 63 && tr__now_ns() > spin_until) break;
     }
     int64_t now = tr__now();
     int64_t next = tr__timers_run(s, now);
@@ -305,9 +315,11 @@ static void *sched_main(void *arg) {
         tr__proc *p = next_runnable(s);
         if (p) {
             run(s, p);
-            if ((s->ticks & 31) == 0) {
-                tr__timers_run(s, tr__now());
-                poll_io(s, 0);
+            /* A busy scheduler still fires timers and looks at its fds now and then;
+             * the clock is read only if a timer exists, epoll only if an fd waits. */
+            if ((s->ticks & 63) == 0) {
+                if (s->heap_n) tr__timers_run(s, tr__now());
+                if (s->nregs && (s->ticks & 255) == 0) poll_io(s, 0);
             }
             continue;
         }
@@ -394,6 +406,7 @@ int tr_run(const tr_config *cfg, tr_fn root, void *arg, const tr_reason **exit_r
     memset(&tr__rt, 0, sizeof tr__rt);
     if (cfg) tr__rt.cfg = *cfg;
     tr_config *c = &tr__rt.cfg;
+    if (c->schedulers <= 0 && getenv("TR_SCHEDULERS")) c->schedulers = atoi(getenv("TR_SCHEDULERS"));
     if (c->schedulers <= 0) c->schedulers = online_cores();
     if (c->schedulers > 254) c->schedulers = 254;
     if (c->blocking_threads <= 0) c->blocking_threads = 4;

@@ -74,13 +74,15 @@ tr_ref tr_monitor(tr_pid pid) {
 bool tr_demonitor(tr_ref ref) {
     tr__proc *p = tr__self("tr_demonitor");
     uint64_t target;
+    /* A DOWN that has already arrived means the monitor is gone (false), as in Erlang
+     * once the message is in the mailbox; draining first makes that exact. */
+    tr__drain(p);
     tr__info_lock(p);
     bool active = tr__map_del(&p->mons, ref, &target);
     tr__info_unlock(p);
     if (active) tr__signal(target, TR__SIG_DEMONITOR, tr__pid_of(p), ref, NULL);
     /* A DOWN already queued (e.g. the noproc one) is flushed; later ones are dropped
      * on arrival because the ref is no longer in our table. */
-    tr__drain(p);
     for (tr__node *n = p->q_head, *next; n; n = next) {
         next = n->next;
         if (n->msg.kind == TR_MSG_DOWN && n->msg.ref == ref) {

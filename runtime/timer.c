@@ -21,6 +21,12 @@ int64_t tr__now(void) {
 
 int64_t tr_now_ms(void) { return tr__now(); }
 
+int64_t tr__now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---------------------------------------------------------------- the heap */
 
 static void heap_set(tr__sched *s, int i, tr__timer *t) {
