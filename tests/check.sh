@@ -24,6 +24,9 @@ build tsan-tests BUILD=build/tsan SAN=thread OPT=-O1 && \
   { TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" TR_TEST_LABEL=tsan \
     tests/run.sh build/tsan/tests 'test_rt_*' || status=1; }
 
+step "aarch64 (cross-built, run under qemu)"
+tests/aarch64.sh || status=1
+
 if [ -n "$(ls fuzz/fuzz_*.c 2>/dev/null)" ]; then
   step "fuzz targets, ${FUZZ_SECONDS:-20}s each"
   if build fuzz; then
