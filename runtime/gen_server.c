@@ -40,7 +40,13 @@ static _Noreturn void exit_owned(const tr_reason *r) {
 
 void tr_gen_ret_reply(tr_gen_ret *out, const void *data, size_t len) {
     out->action = TR_GEN_REPLY;
-    out->reply = data;
+    free(out->reply_heap_);
+    out->reply_heap_ = NULL;
+    void *copy = out->reply_small_;
+    if (len > sizeof out->reply_small_) copy = out->reply_heap_ = malloc(len);
+    if (!copy) len = 0;
+    if (len) memcpy(copy, data, len);
+    out->reply = copy;
     out->reply_len = len;
 }
 
@@ -148,6 +154,8 @@ static void dispatch(server *s, tr_msg *m, tr_gen_ret *out) {
         cb->handle_info(m, s->state, out);
     tr_bin_unref(out->reply_bin);
     out->reply_bin = NULL;
+    free(out->reply_heap_);
+    out->reply_heap_ = NULL;
     tr_msg_free(m);
 }
 
@@ -160,6 +168,7 @@ static _Noreturn void server_loop(server *s, int64_t timeout) {
         else if (s->cb->handle_info) {
             tr_msg t = {.kind = TR_MSG_USER, .tag = TR_GEN_TAG_TIMEOUT};
             s->cb->handle_info(&t, s->state, &out);
+            free(out.reply_heap_); /* a reply here has no one to go to */
         }
         if (out.action == TR_GEN_STOP) stop_server(s, out.reason);
         tr_reason_unref(out.reason); /* a reason set without stopping */
@@ -180,6 +189,7 @@ static void server_main(void *arg) {
     }
     tr_gen_ret out = fresh_ret();
     sb.cb->init(sb.arg, &s.state, &out);
+    free(out.reply_heap_);
     if (out.action == TR_GEN_STOP || out.action == TR_GEN_IGNORE) {
         /* Unlinked first, so the starter learns of the failure from the answer alone. */
         if (sb.linked) tr_unlink(sb.starter);
@@ -242,13 +252,9 @@ static int start(const tr_gen_callbacks *cb, void *arg, const tr_gen_opts *opts,
     tr_ref mref = w.mref;
     int64_t timeout = opts && opts->timeout_ms > 0 ? opts->timeout_ms : TR_INFINITY;
     tr_msg *m = tr_receive_match(is_answer, &w, timeout);
-    int rc;
-    if (!m) {
+    if (!m) { /* init took too long: unlinked first, so the kill does not reach us */
+        if (link) tr_unlink(pid);
         tr_exit_pid(pid, TR_KILL);
-        if (link) {
-            tr_unlink(pid);
-            tr_msg_free(tr_receive_match(is_exit_from, &pid, 0));
-        }
         tr_demonitor(mref);
         set_why(why, TR_TIMEOUT);
         return TR_ETIMEDOUT;
@@ -264,7 +270,7 @@ static int start(const tr_gen_callbacks *cb, void *arg, const tr_gen_opts *opts,
     a.why[sizeof a.why - 1] = 0;
     tr_msg_free(m);
     tr_demonitor(mref); /* also drops the DOWN of a server that ended after answering */
-    rc = a.rc;
+    int rc = a.rc;
     if (rc == 0) {
         if (pidp) *pidp = pid;
     } else if (why && rc != TR_OTP_EIGNORE)
@@ -341,6 +347,7 @@ static void guard_main(void *arg) {
     guard *g = arg;
     tr_on_exit(guard_free, g);
     tr_ref owner_mon = tr_monitor(g->owner);
+    tr_send(g->owner, TR_GEN_TAG_GUARD_UP, NULL, 0);
     for (;;) {
         tr_msg *m = tr_receive(TR_INFINITY);
         if (m->kind == TR_MSG_DOWN) {
@@ -375,6 +382,25 @@ static void guard_name(char *buf, tr_pid owner) {
     buf[27] = 0;
 }
 
+static int scheduler_of(tr_pid pid) {
+    tr_proc_info in;
+    return tr_process_info(pid, &in) == 0 ? in.scheduler : -2;
+}
+
+/* Starts a guard for self and waits until it runs. */
+static tr_pid spawn_guard(tr_pid self) {
+    guard *st = calloc(1, sizeof *st);
+    if (!st) return 0;
+    st->owner = self;
+    tr_pid g = tr_spawn_opt(guard_main, st, &(tr_spawn_opts){.entry = "gen_call_guard"}, NULL);
+    if (!g) {
+        free(st);
+        return 0;
+    }
+    tr_msg_free(tr_receive_tag(TR_GEN_TAG_GUARD_UP, TR_INFINITY));
+    return g;
+}
+
 /* The caller's guard, started on first use; 0 if none could be started. */
 static tr_pid guard_of_self(void) {
     char name[32];
@@ -382,15 +408,17 @@ static tr_pid guard_of_self(void) {
     guard_name(name, self);
     tr_pid g = tr_whereis(name);
     if (g) return g;
-    guard *st = calloc(1, sizeof *st);
-    if (!st) return 0;
-    st->owner = self;
-    g = tr_spawn_opt(guard_main, st, &(tr_spawn_opts){.entry = "gen_call_guard"}, NULL);
-    if (!g) {
-        free(st);
-        return 0;
+    /* A process never migrates once started, and a guard on another scheduler than
+     * its caller costs a thread wakeup per reply (~10x a call). Waiting for it to run
+     * usually starts it on our scheduler; an idle scheduler may steal it first, so a
+     * few tries are allowed. */
+    int here = scheduler_of(self);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (g) tr_exit_pid(g, TR_KILL);
+        g = spawn_guard(self);
+        if (!g || scheduler_of(g) == here) break;
     }
-    tr_register(name, g);
+    if (g) tr_register(name, g);
     return g;
 }
 
@@ -442,6 +470,14 @@ int tr_gen_call(tr_pid server, uint64_t tag, const void *req, size_t len, int64_
     }
     tr_msg *m = tr_receive_ref(mref, timeout_ms);
     if (m && m->kind == TR_MSG_DOWN) {
+        /* A reply sent just before the server ended may still be on its way through the
+         * guard: the handshake finds it (the guard had it before we saw the DOWN). */
+        tr_msg *late = g ? abandon_call(g, mref, server) : NULL;
+        if (late) {
+            tr_msg_free(m);
+            m = late;
+            goto replied;
+        }
         bool noproc = tr_reason_eq(m->reason, TR_NOPROC);
         set_why(why, m->reason);
         tr_msg_free(m);
@@ -453,6 +489,7 @@ int tr_gen_call(tr_pid server, uint64_t tag, const void *req, size_t len, int64_
         set_why(why, TR_TIMEOUT);
         return TR_ETIMEDOUT;
     }
+replied:
     if (reply) *reply = m;
     else tr_msg_free(m);
     return 0;

@@ -223,6 +223,7 @@ typedef struct tr__sched {
 
     uint64_t ref_next;
     unsigned ticks;
+    int64_t last_wake_ns;         /* when this scheduler last woke a sleeping one */
     TR__FIBER_FIELD
 } tr__sched;
 

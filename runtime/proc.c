@@ -70,10 +70,11 @@ tr__proc *tr__proc_alloc(void) {
     p->stack_copy = NULL;
     p->stack_len = p->stack_cap = 0;
     p->yield_kind = p->wait_mode = 0;
-    p->trap_exit = p->started = p->crashed = p->on_stack = false;
+    p->started = p->crashed = p->on_stack = false;
+    __atomic_store_n(&p->trap_exit, false, __ATOMIC_RELAXED); /* observers read it (info.c) */
     p->reds = TR__REDUCTIONS;
-    p->entry = "process";
-    p->waiting_in = NO_WAIT;
+    __atomic_store_n(&p->entry, "process", __ATOMIC_RELAXED);
+    __atomic_store_n(&p->waiting_in, NO_WAIT, __ATOMIC_RELAXED);
     p->parent = 0;
     p->links = p->mons = p->monby = (tr__map){0};
     p->exit_reason = NULL;
@@ -119,7 +120,7 @@ tr_pid tr_spawn_opt(tr_fn fn, void *arg, const tr_spawn_opts *opts, tr_ref *mref
     p->fn = fn;
     p->arg = arg;
     p->parent = me;
-    if (opts && opts->entry) p->entry = opts->entry;
+    if (opts && opts->entry) __atomic_store_n(&p->entry, opts->entry, __ATOMIC_RELAXED);
     /* The new process is not running yet, so its tables can be set directly. */
     if (opts && opts->link) {
         tr__info_lock(self);

@@ -29,7 +29,7 @@ _Thread_local tr__sched *tr__tls_sched;
 
 /* An idle scheduler polls its queues this long before it sleeps: waking a sleeping
  * thread costs tens of microseconds in a VM, far more than a hop between processes. */
-#define SPIN_NS 20000
+#define SPIN_NS 100000
 /* A new process may be stolen only after waiting this long: a burst of spawns is then
  * split in large runs (a chain of processes mostly talks within one scheduler) rather
  * than dealt out one by one to whichever thread is idle. */
@@ -92,7 +92,16 @@ void tr__wake(tr__proc *p) {
     wake_sched(home);
 }
 
+/* Wakes one sleeping scheduler so it can steal new processes: at most one wakeup per
+ * steal delay from a given scheduler, since a thief could not take them sooner anyway
+ * (an eventfd write per spawn would cost more than the spawn). */
 static void wake_one_sleeper(void) {
+    tr__sched *me = tr__tls_sched;
+    int64_t now = tr__now_ns();
+    if (me) {
+        if (now - me->last_wake_ns < STEAL_DELAY_NS) return;
+        me->last_wake_ns = now;
+    }
     for (int i = 0; i < tr__rt.nsched; i++) {
         tr__sched *s = &tr__rt.scheds[i];
         if (s != tr__tls_sched && atomic_load(&s->sleeping)) {
@@ -126,9 +135,9 @@ void tr__switch_out(tr__proc *p, int why) {
 void tr__park(tr__proc *p, int mode, int64_t deadline, const char *where) {
     p->wait_mode = (uint8_t)mode;
     p->tmr.deadline = deadline;
-    p->waiting_in = where;
+    __atomic_store_n(&p->waiting_in, where, __ATOMIC_RELAXED); /* observers read it (info.c) */
     tr__switch_out(p, TR__Y_PARK);
-    p->waiting_in = "";
+    __atomic_store_n(&p->waiting_in, "", __ATOMIC_RELAXED);
     /* Cleared before the caller re-checks its condition: a waker sets its condition,
      * then this flag, so a wake after the check is seen when we park again. */
     atomic_store(&p->wake, 0);

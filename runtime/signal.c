@@ -13,7 +13,7 @@ int tr_exit_pid(tr_pid pid, const tr_reason *r) {
 bool tr_trap_exit(bool on) {
     tr__proc *p = tr__self("tr_trap_exit");
     bool old = p->trap_exit;
-    p->trap_exit = on;
+    __atomic_store_n(&p->trap_exit, on, __ATOMIC_RELAXED); /* observers read it (info.c) */
     return old;
 }
 
@@ -80,7 +80,12 @@ bool tr_demonitor(tr_ref ref) {
     tr__info_lock(p);
     bool active = tr__map_del(&p->mons, ref, &target);
     tr__info_unlock(p);
-    if (active) tr__signal(target, TR__SIG_DEMONITOR, tr__pid_of(p), ref, NULL);
+    if (active) {
+        /* Still active after the drain: no DOWN for it can be queued, and any later one
+         * is dropped on arrival. Nothing to flush: O(1), however long the mailbox. */
+        tr__signal(target, TR__SIG_DEMONITOR, tr__pid_of(p), ref, NULL);
+        return true;
+    }
     /* A DOWN already queued (e.g. the noproc one) is flushed; later ones are dropped
      * on arrival because the ref is no longer in our table. */
     for (tr__node *n = p->q_head, *next; n; n = next) {
