@@ -463,6 +463,8 @@ int tr_run(const tr_config *cfg, tr_fn root, void *arg, const tr_reason **exit_r
 
     tr__blocking_stop();
     tr__crash_uninstall();
+    /* Heaps first: timers still pending at the end live in the global table. */
+    for (int i = 0; i < tr__rt.nsched; i++) tr__timers_destroy(&tr__rt.scheds[i]);
     tr__timers_global_destroy();
     tr__registry_destroy();
     destroy_scheds(tr__rt.nsched);

@@ -1,0 +1,847 @@
+/* frontier.c - the crawl frontier: seen set, per-host queues, ready list and time heap. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "frontier.h"
+#include "url.h"
+
+/* ---- shared strings ---- */
+
+/* A reference-counted string: the parent of a page's links is stored once for all. */
+typedef struct rcstr {
+    uint32_t refs;
+    char s[];
+} rcstr;
+
+static rcstr *rc_new(const char *s)
+{
+    size_t len = strlen(s);
+    rcstr *r = malloc(sizeof *r + len + 1);
+    if (r) {
+        r->refs = 1;
+        memcpy(r->s, s, len + 1);
+    }
+    return r;
+}
+
+static void rc_unref(rcstr *r)
+{
+    if (r && --r->refs == 0)
+        free(r);
+}
+
+/* ---- queued URLs ---- */
+
+typedef struct node {
+    struct node *next;
+    rcstr *parent;
+    const char *seed; /* interned in the frontier's seed table */
+    int32_t depth, attempts;
+    char url[];
+} node;
+
+static node *node_new(const char *url, size_t len)
+{
+    node *n = malloc(sizeof *n + len + 1);
+    if (n) {
+        memset(n, 0, sizeof *n);
+        memcpy(n->url, url, len + 1);
+    }
+    return n;
+}
+
+static void node_free(node *n)
+{
+    rc_unref(n->parent);
+    free(n);
+}
+
+/* ---- hosts ---- */
+
+enum host_state {
+    H_IDLE,    /* no URL queued: in no structure */
+    H_READY,   /* in the ready list */
+    H_WAITING, /* in the time heap, until ready_at */
+    H_FULL,    /* every slot taken: in no structure until tw_frontier_done */
+    H_ROBOTS   /* waiting for its robots.txt: in no structure until tw_frontier_robots */
+};
+
+enum robots_state { R_UNKNOWN, R_PENDING, R_KNOWN };
+
+typedef struct host {
+    node *head, *tail;
+    struct host *ready_next;
+    tw_robots *rules;
+    int64_t next_allowed, prev_allowed; /* next start allowed; its value before the last start */
+    int64_t ready_at;                   /* heap key while H_WAITING */
+    int64_t interval;                   /* Crawl-delay, 0 if none */
+    int64_t robots_at, robots_retry_at;
+    uint64_t hash;
+    size_t heap_idx;
+    int inflight;
+    uint8_t state, robots_state, robots_failures;
+    char key[];
+} host;
+
+typedef struct retry {
+    int64_t at;
+    node *n;
+    host *h;
+} retry;
+
+struct tw_frontier {
+    int per_host;
+    int64_t interval;
+    bool robots;
+    uint64_t salt; /* scatters fingerprints over the seen table: crafted URLs cannot pile up */
+
+    uint64_t *seen;
+    size_t seen_cap, seen_count;
+
+    host **hosts; /* open addressing by key hash */
+    size_t host_cap, host_count;
+
+    host **heap; /* min-heap by ready_at */
+    size_t heap_len, heap_cap;
+    host *ready_head, *ready_tail;
+    size_t ready_len;
+
+    retry *retries; /* min-heap by at */
+    size_t retry_len, retry_cap;
+
+    char **seeds; /* interned seed strings, open addressing */
+    size_t seed_cap, seed_count;
+    rcstr *last_parent; /* the links of one page come together: share their parent */
+
+    size_t queued, in_flight;
+};
+
+/* ---- hashing ---- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1, v1 = ROTL(v1, 13), v1 ^= v0, v0 = ROTL(v0, 32);                                  \
+        v2 += v3, v3 = ROTL(v3, 16), v3 ^= v2;                                                     \
+        v0 += v3, v3 = ROTL(v3, 21), v3 ^= v0;                                                     \
+        v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32);                                  \
+    } while (0)
+
+uint64_t tw_siphash24(const void *data, size_t len, uint64_t k0, uint64_t k1)
+{
+    const unsigned char *p = data;
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+    uint64_t b = (uint64_t)len << 56;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t m = 0;
+        for (int j = 7; j >= 0; j--) /* little-endian, whatever the host's order */
+            m = m << 8 | p[i + j];
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (int j = 0; i + j < len; j++)
+        b |= (uint64_t)p[i + j] << (8 * j);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t tw_frontier_fingerprint(const char *url, size_t len)
+{
+    /* A fixed key keeps fingerprints stable across runs ("trawl-seen-set!"). */
+    return tw_siphash24(url, len, 0x7761727473656573ull, 0x21746573206e6565ull);
+}
+
+/* The murmur3 finalizer: a bijection that spreads every input bit over the index. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t str_hash(const char *s) { return tw_frontier_fingerprint(s, strlen(s)); }
+
+/* ---- the seen set ---- */
+
+/* 0 marks an empty slot, so a fingerprint of 0 is stored as 1. */
+static uint64_t seen_key(const char *url)
+{
+    uint64_t k = tw_frontier_fingerprint(url, strlen(url));
+    return k ? k : 1;
+}
+
+static size_t seen_slot(const tw_frontier *f, uint64_t key)
+{
+    size_t mask = f->seen_cap - 1, i = mix64(key ^ f->salt) & mask;
+    while (f->seen[i] && f->seen[i] != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int seen_grow(tw_frontier *f)
+{
+    size_t cap = f->seen_cap ? f->seen_cap * 2 : 1024;
+    uint64_t *old = f->seen, *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    size_t old_cap = f->seen_cap;
+    f->seen = t;
+    f->seen_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            f->seen[seen_slot(f, old[i])] = old[i];
+    free(old);
+    return 0;
+}
+
+/* 1 inserted, 0 present, -1 out of memory. */
+static int seen_insert(tw_frontier *f, uint64_t key)
+{
+    if ((f->seen_count + 1) * 4 > f->seen_cap * 3 && seen_grow(f) < 0)
+        return -1;
+    size_t i = seen_slot(f, key);
+    if (f->seen[i])
+        return 0;
+    f->seen[i] = key;
+    f->seen_count++;
+    return 1;
+}
+
+bool tw_frontier_seen(const tw_frontier *f, const char *url)
+{
+    uint64_t key = seen_key(url);
+    return f->seen_cap && f->seen[seen_slot(f, key)] == key;
+}
+
+int tw_frontier_mark_seen(tw_frontier *f, const char *url)
+{
+    int rc = seen_insert(f, seen_key(url));
+    return rc < 0 ? TW_FRONTIER_ENOMEM : rc;
+}
+
+/* ---- interned seeds ---- */
+
+static const char *seed_intern(tw_frontier *f, const char *seed)
+{
+    uint64_t h = str_hash(seed);
+    if ((f->seed_count + 1) * 2 > f->seed_cap) {
+        size_t cap = f->seed_cap ? f->seed_cap * 2 : 16;
+        char **t = calloc(cap, sizeof *t);
+        if (!t)
+            return NULL;
+        for (size_t i = 0; i < f->seed_cap; i++)
+            if (f->seeds[i]) {
+                size_t j = str_hash(f->seeds[i]) & (cap - 1);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = f->seeds[i];
+            }
+        free(f->seeds);
+        f->seeds = t;
+        f->seed_cap = cap;
+    }
+    size_t mask = f->seed_cap - 1, i = h & mask;
+    for (; f->seeds[i]; i = (i + 1) & mask)
+        if (strcmp(f->seeds[i], seed) == 0)
+            return f->seeds[i];
+    if (!(f->seeds[i] = strdup(seed)))
+        return NULL;
+    f->seed_count++;
+    return f->seeds[i];
+}
+
+/* ---- the host table ---- */
+
+static host *host_find(const tw_frontier *f, const char *key)
+{
+    if (!f->host_cap)
+        return NULL;
+    uint64_t h = str_hash(key);
+    size_t mask = f->host_cap - 1;
+    for (size_t i = h & mask; f->hosts[i]; i = (i + 1) & mask)
+        if (f->hosts[i]->hash == h && strcmp(f->hosts[i]->key, key) == 0)
+            return f->hosts[i];
+    return NULL;
+}
+
+static void host_place(host **t, size_t cap, host *h)
+{
+    size_t i = h->hash & (cap - 1);
+    while (t[i])
+        i = (i + 1) & (cap - 1);
+    t[i] = h;
+}
+
+static host *host_get(tw_frontier *f, const char *key)
+{
+    host *h = host_find(f, key);
+    if (h)
+        return h;
+    if ((f->host_count + 1) * 2 > f->host_cap) {
+        size_t cap = f->host_cap ? f->host_cap * 2 : 64;
+        host **t = calloc(cap, sizeof *t);
+        if (!t)
+            return NULL;
+        for (size_t i = 0; i < f->host_cap; i++)
+            if (f->hosts[i])
+                host_place(t, cap, f->hosts[i]);
+        free(f->hosts);
+        f->hosts = t;
+        f->host_cap = cap;
+    }
+    size_t len = strlen(key);
+    if (!(h = calloc(1, sizeof *h + len + 1)))
+        return NULL;
+    memcpy(h->key, key, len + 1);
+    h->hash = str_hash(key);
+    h->state = H_IDLE;
+    h->robots_state = f->robots ? R_UNKNOWN : R_KNOWN;
+    host_place(f->hosts, f->host_cap, h);
+    f->host_count++;
+    return h;
+}
+
+/* ---- the time heap of hosts ---- */
+
+static void heap_set(tw_frontier *f, size_t i, host *h)
+{
+    f->heap[i] = h;
+    h->heap_idx = i;
+}
+
+static void heap_up(tw_frontier *f, size_t i)
+{
+    host *h = f->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (f->heap[p]->ready_at <= h->ready_at)
+            break;
+        heap_set(f, i, f->heap[p]);
+        i = p;
+    }
+    heap_set(f, i, h);
+}
+
+static void heap_down(tw_frontier *f, size_t i)
+{
+    host *h = f->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= f->heap_len)
+            break;
+        if (c + 1 < f->heap_len && f->heap[c + 1]->ready_at < f->heap[c]->ready_at)
+            c++;
+        if (h->ready_at <= f->heap[c]->ready_at)
+            break;
+        heap_set(f, i, f->heap[c]);
+        i = c;
+    }
+    heap_set(f, i, h);
+}
+
+static int heap_push(tw_frontier *f, host *h)
+{
+    if (f->heap_len == f->heap_cap) {
+        size_t cap = f->heap_cap ? f->heap_cap * 2 : 64;
+        host **t = realloc(f->heap, cap * sizeof *t);
+        if (!t)
+            return -1;
+        f->heap = t;
+        f->heap_cap = cap;
+    }
+    heap_set(f, f->heap_len++, h);
+    heap_up(f, f->heap_len - 1);
+    return 0;
+}
+
+static host *heap_pop(tw_frontier *f)
+{
+    host *top = f->heap[0];
+    if (--f->heap_len > 0) {
+        heap_set(f, 0, f->heap[f->heap_len]);
+        heap_down(f, 0);
+    }
+    return top;
+}
+
+/* ---- scheduling ---- */
+
+static void ready_push(tw_frontier *f, host *h)
+{
+    h->state = H_READY;
+    h->ready_next = NULL;
+    if (f->ready_tail)
+        f->ready_tail->ready_next = h;
+    else
+        f->ready_head = h;
+    f->ready_tail = h;
+    f->ready_len++;
+}
+
+static host *ready_pop(tw_frontier *f)
+{
+    host *h = f->ready_head;
+    if (h) {
+        f->ready_head = h->ready_next;
+        if (!f->ready_head)
+            f->ready_tail = NULL;
+        f->ready_len--;
+        h->state = H_IDLE;
+    }
+    return h;
+}
+
+static int64_t host_ready_at(const host *h)
+{
+    if (h->robots_state == R_UNKNOWN && h->robots_retry_at > h->next_allowed)
+        return h->robots_retry_at;
+    return h->next_allowed;
+}
+
+/*
+ * Puts a host that is in no structure where its state says: the time heap when it
+ * may start (now or later: tw_frontier_next moves it on when its time comes), or
+ * nowhere. If the heap cannot grow, the host goes to the ready list instead, which
+ * only costs it its rate limit for one start.
+ */
+static void schedule(tw_frontier *f, host *h)
+{
+    if (h->state == H_READY || h->state == H_WAITING)
+        return;
+    if (h->robots_state == R_PENDING)
+        h->state = H_ROBOTS;
+    else if (!h->head)
+        h->state = H_IDLE;
+    else if (h->inflight >= f->per_host)
+        h->state = H_FULL;
+    else {
+        h->ready_at = host_ready_at(h);
+        h->state = H_WAITING;
+        if (heap_push(f, h) < 0)
+            ready_push(f, h);
+    }
+}
+
+/* ---- retries ---- */
+
+static int retry_push(tw_frontier *f, retry r)
+{
+    if (f->retry_len == f->retry_cap) {
+        size_t cap = f->retry_cap ? f->retry_cap * 2 : 64;
+        retry *t = realloc(f->retries, cap * sizeof *t);
+        if (!t)
+            return -1;
+        f->retries = t;
+        f->retry_cap = cap;
+    }
+    size_t i = f->retry_len++;
+    while (i > 0 && f->retries[(i - 1) / 2].at > r.at) {
+        f->retries[i] = f->retries[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    f->retries[i] = r;
+    return 0;
+}
+
+static retry retry_pop(tw_frontier *f)
+{
+    retry top = f->retries[0], last = f->retries[--f->retry_len];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= f->retry_len)
+            break;
+        if (c + 1 < f->retry_len && f->retries[c + 1].at < f->retries[c].at)
+            c++;
+        if (last.at <= f->retries[c].at)
+            break;
+        f->retries[i] = f->retries[c];
+        i = c;
+    }
+    if (f->retry_len)
+        f->retries[i] = last;
+    return top;
+}
+
+static void push_front(host *h, node *n)
+{
+    n->next = h->head;
+    h->head = n;
+    if (!h->tail)
+        h->tail = n;
+}
+
+/* Retries whose time has come go to the front of their host's queue. */
+static void promote_retries(tw_frontier *f, int64_t now)
+{
+    while (f->retry_len && f->retries[0].at <= now) {
+        retry r = retry_pop(f);
+        push_front(r.h, r.n);
+        schedule(f, r.h);
+    }
+}
+
+/* Hosts whose time has come join the ready list, in time order. */
+static void promote_hosts(tw_frontier *f, int64_t now)
+{
+    while (f->heap_len && f->heap[0]->ready_at <= now)
+        ready_push(f, heap_pop(f));
+}
+
+/* ---- the public operations ---- */
+
+tw_frontier *tw_frontier_new(int per_host, int64_t interval_ms, bool robots)
+{
+    tw_frontier *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->per_host = per_host < 1 ? 1 : per_host;
+    f->interval = interval_ms > 0 ? interval_ms : 0;
+    f->robots = robots;
+    /* Without entropy the salt is a constant: only resistance to crafted URLs is lost. */
+    if (getrandom(&f->salt, sizeof f->salt, GRND_NONBLOCK) != (ssize_t)sizeof f->salt)
+        f->salt = 0x9e3779b97f4a7c15ull;
+    if (seen_grow(f) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void free_queue(node *n)
+{
+    while (n) {
+        node *next = n->next;
+        node_free(n);
+        n = next;
+    }
+}
+
+void tw_frontier_free(tw_frontier *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->host_cap; i++)
+        if (f->hosts[i]) {
+            free_queue(f->hosts[i]->head);
+            tw_robots_free(f->hosts[i]->rules);
+            free(f->hosts[i]);
+        }
+    for (size_t i = 0; i < f->retry_len; i++)
+        node_free(f->retries[i].n);
+    for (size_t i = 0; i < f->seed_cap; i++)
+        free(f->seeds[i]);
+    rc_unref(f->last_parent);
+    free(f->seeds);
+    free(f->retries);
+    free(f->heap);
+    free(f->hosts);
+    free(f->seen);
+    free(f);
+}
+
+static rcstr *parent_ref(tw_frontier *f, const char *parent)
+{
+    if (!parent)
+        return NULL;
+    if (!f->last_parent || strcmp(f->last_parent->s, parent) != 0) {
+        rcstr *r = rc_new(parent);
+        if (!r)
+            return NULL;
+        rc_unref(f->last_parent);
+        f->last_parent = r; /* the frontier's own reference keeps it for the next add */
+    }
+    f->last_parent->refs++;
+    return f->last_parent;
+}
+
+int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed)
+{
+    char buf[512], *key = buf;
+    size_t len = strlen(url);
+    int rc = tw_url_host_key(url, buf, sizeof buf);
+    if (rc == TW_URL_ETOOLONG) { /* a host key is never longer than its URL */
+        if (!(key = malloc(len + 8)))
+            return TW_FRONTIER_ENOMEM;
+        rc = tw_url_host_key(url, key, len + 8);
+    }
+    uint64_t fp = seen_key(url);
+    host *h = NULL;
+    if (rc == 0 && f->seen[seen_slot(f, fp)] != fp)
+        h = host_get(f, key);
+    if (key != buf)
+        free(key);
+    if (rc != 0)
+        return TW_FRONTIER_EINVAL;
+    if (f->seen[seen_slot(f, fp)] == fp)
+        return 0;
+    node *n = h ? node_new(url, len) : NULL;
+    if (!n)
+        return TW_FRONTIER_ENOMEM;
+    n->depth = depth;
+    n->seed = seed ? seed_intern(f, seed) : NULL;
+    n->parent = parent_ref(f, parent);
+    if ((seed && !n->seed) || (parent && !n->parent) || seen_insert(f, fp) < 0) {
+        node_free(n);
+        return TW_FRONTIER_ENOMEM;
+    }
+    if (h->tail)
+        h->tail->next = n;
+    else
+        h->head = n;
+    h->tail = n;
+    f->queued++;
+    schedule(f, h);
+    return 1;
+}
+
+static void fill_item(tw_frontier_item *it, host *h, node *n)
+{
+    it->url = n->url;
+    it->parent = n->parent ? n->parent->s : NULL;
+    it->seed = n->seed;
+    it->host = h->key;
+    it->depth = n->depth;
+    it->attempts = n->attempts;
+    it->mem_ = n;
+}
+
+static node *pop_front(host *h)
+{
+    node *n = h->head;
+    h->head = n->next;
+    if (!h->head)
+        h->tail = NULL;
+    n->next = NULL;
+    return n;
+}
+
+static bool robots_due(const tw_frontier *f, const host *h, int64_t now)
+{
+    if (!f->robots)
+        return false;
+    return h->robots_state == R_UNKNOWN ||
+           (h->robots_state == R_KNOWN && now - h->robots_at >= TW_FRONTIER_ROBOTS_TTL_MS);
+}
+
+/* Takes a slot and a start of h at now. */
+static void take_slot(tw_frontier *f, host *h, int64_t now)
+{
+    int64_t interval = h->interval > f->interval ? h->interval : f->interval;
+    h->inflight++;
+    f->in_flight++;
+    h->prev_allowed = h->next_allowed;
+    h->next_allowed = now + interval;
+}
+
+/* A robots.txt item for the host of URL u: its scheme and authority + "/robots.txt". */
+static node *robots_node(const char *u)
+{
+    const char *pq = tw_url_path_query(u);
+    size_t pre = pq ? (size_t)(pq - u) : 0;
+    node *n = malloc(sizeof *n + pre + sizeof "/robots.txt");
+    if (!n)
+        return NULL;
+    memset(n, 0, sizeof *n);
+    memcpy(n->url, u, pre);
+    memcpy(n->url + pre, "/robots.txt", sizeof "/robots.txt");
+    return n;
+}
+
+int tw_frontier_next(tw_frontier *f, int64_t now, tw_frontier_item *it, char *hostbuf, size_t n,
+                     int64_t *wake)
+{
+    memset(it, 0, sizeof *it);
+    promote_retries(f, now);
+    promote_hosts(f, now);
+    host *h;
+    while ((h = ready_pop(f))) {
+        if (!h->head || h->inflight >= f->per_host || h->robots_state == R_PENDING) {
+            schedule(f, h); /* a ready-list fallback whose state changed: set it right */
+            continue;
+        }
+        int kind;
+        if (robots_due(f, h, now)) {
+            node *r = robots_node(h->head->url);
+            if (!r) {
+                ready_push(f, h); /* try again next call */
+                break;
+            }
+            h->robots_state = R_PENDING;
+            take_slot(f, h, now);
+            fill_item(it, h, r);
+            kind = TW_FRONTIER_ROBOTS;
+        } else {
+            node *u = pop_front(h);
+            f->queued--;
+            fill_item(it, h, u);
+            const char *pq = tw_url_path_query(u->url);
+            if (f->robots && h->rules && !tw_robots_allowed(h->rules, pq ? pq : "/"))
+                kind = TW_FRONTIER_DISALLOWED;
+            else {
+                take_slot(f, h, now);
+                kind = TW_FRONTIER_PAGE;
+            }
+        }
+        schedule(f, h);
+        if (hostbuf && n) {
+            size_t len = strlen(h->key);
+            if (len >= n)
+                len = n - 1;
+            memcpy(hostbuf, h->key, len);
+            hostbuf[len] = '\0';
+        }
+        return kind;
+    }
+    if (wake) {
+        int64_t w = -1;
+        if (f->heap_len)
+            w = f->heap[0]->ready_at;
+        if (f->retry_len && (w < 0 || f->retries[0].at < w))
+            w = f->retries[0].at;
+        *wake = w;
+    }
+    return TW_FRONTIER_NONE;
+}
+
+void tw_frontier_done(tw_frontier *f, const char *key)
+{
+    host *h = host_find(f, key);
+    if (!h || h->inflight == 0)
+        return;
+    h->inflight--;
+    f->in_flight--;
+    if (h->state == H_FULL) {
+        h->state = H_IDLE;
+        schedule(f, h);
+    }
+}
+
+void tw_frontier_item_free(tw_frontier_item *it)
+{
+    if (it->mem_)
+        node_free(it->mem_);
+    memset(it, 0, sizeof *it);
+}
+
+void tw_frontier_undo(tw_frontier *f, tw_frontier_item *it, const char *key, bool robots)
+{
+    host *h = host_find(f, key);
+    node *n = it->mem_;
+    memset(it, 0, sizeof *it);
+    if (!n)
+        return;
+    if (!h) {
+        node_free(n);
+        return;
+    }
+    if (robots) {
+        node_free(n);
+        h->robots_state = R_UNKNOWN;
+    } else {
+        push_front(h, n);
+        f->queued++;
+    }
+    if (h->inflight > 0) {
+        h->inflight--;
+        f->in_flight--;
+    }
+    h->next_allowed = h->prev_allowed;
+    if (h->state == H_WAITING) { /* its time can only have come earlier */
+        h->ready_at = host_ready_at(h);
+        heap_up(f, h->heap_idx);
+    } else if (h->state != H_READY) {
+        h->state = H_IDLE;
+        schedule(f, h);
+    }
+}
+
+int tw_frontier_retry(tw_frontier *f, tw_frontier_item *it, int64_t not_before)
+{
+    host *h = it->host ? host_find(f, it->host) : NULL;
+    node *n = it->mem_;
+    if (!h || !n)
+        return TW_FRONTIER_EINVAL;
+    n->attempts = it->attempts;
+    n->depth = it->depth;
+    memset(it, 0, sizeof *it);
+    if (retry_push(f, (retry){.at = not_before, .n = n, .h = h}) < 0) {
+        node_free(n);
+        return TW_FRONTIER_ENOMEM;
+    }
+    f->queued++;
+    return 0;
+}
+
+void tw_frontier_robots(tw_frontier *f, const char *key, tw_robots *r, int64_t now)
+{
+    host *h = host_find(f, key);
+    if (!h) {
+        tw_robots_free(r);
+        return;
+    }
+    if (!r || tw_robots_get_state(r) == TW_ROBOTS_UNREACHABLE) {
+        if (++h->robots_failures < TW_FRONTIER_ROBOTS_TRIES) {
+            tw_robots_free(r);
+            h->robots_state = R_UNKNOWN;
+            h->robots_retry_at = now + ((int64_t)1000 << (h->robots_failures - 1));
+            goto reschedule;
+        }
+        tw_robots_free(r);
+        r = tw_robots_disallow_all(); /* NULL if out of memory: then allowed, not stuck */
+    }
+    tw_robots_free(h->rules);
+    h->rules = r;
+    h->robots_state = R_KNOWN;
+    h->robots_at = now;
+    h->robots_failures = 0;
+reschedule:
+    if (h->state == H_ROBOTS) {
+        h->state = H_IDLE;
+        schedule(f, h);
+    }
+}
+
+void tw_frontier_set_interval(tw_frontier *f, const char *key, int64_t interval_ms)
+{
+    host *h = host_find(f, key);
+    if (h)
+        h->interval = interval_ms > 0 ? interval_ms : 0;
+}
+
+size_t tw_frontier_queued(const tw_frontier *f) { return f->queued; }
+
+void tw_frontier_get_stats(tw_frontier *f, int64_t now, tw_frontier_stats *st)
+{
+    promote_hosts(f, now);
+    memset(st, 0, sizeof *st);
+    st->queued = f->queued;
+    st->retrying = f->retry_len;
+    st->in_flight = f->in_flight;
+    st->seen = f->seen_count;
+    st->seen_bytes = f->seen_cap * sizeof *f->seen;
+    st->hosts = f->host_count;
+    st->hosts_ready = f->ready_len;
+    st->hosts_rate_limited = f->heap_len;
+    for (size_t i = 0; i < f->host_cap; i++) /* rare: a progress line twice a second */
+        if (f->hosts[i]) {
+            st->hosts_full += f->hosts[i]->state == H_FULL;
+            st->hosts_robots += f->hosts[i]->state == H_ROBOTS;
+        }
+}
