@@ -65,8 +65,9 @@ typedef enum tw_crawl_end {
 tw_crawl_end tw_crawl_run(const tw_crawl_config *cfg);
 
 /* Asks a running crawl to stop (SIGINT/SIGTERM): in-flight requests are dropped and
- * stay queued. Safe from any thread; not from a signal handler. */
-void tw_crawl_interrupt(void);
+ * stay queued. Safe from any thread; not from a signal handler. Returns 0, or
+ * TR_EBADNAME while the crawl is not (yet, or any more) running. */
+int tw_crawl_interrupt(void);
 
 /* ---------------------------------------------------------------- internal messages */
 

@@ -112,8 +112,9 @@ static tw_crawl_end run_app(const tw_crawl_config *cfg) {
 
 tw_crawl_end tw_crawl_run(const tw_crawl_config *cfg) { return run_app(cfg); }
 
-void tw_crawl_interrupt(void) {
+int tw_crawl_interrupt(void) {
     tr_reason *r = tr_reason_new("interrupted");
-    tr_app_stop(TW_CRAWL_APP, r);
+    int rc = tr_app_stop(TW_CRAWL_APP, r);
     tr_reason_unref(r);
+    return rc;
 }
