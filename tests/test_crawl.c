@@ -1,0 +1,482 @@
+/* test_crawl.c -- `trawl crawl` end to end: the real binary against the test server
+ * on loopback, measured at the server (how often each path was requested, when, and
+ * how many at once) and in pages.jsonl. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testserver.h"
+
+extern char **environ;
+static char trawl_bin[PATH_MAX];
+static char workdir[PATH_MAX];
+
+/* Runs trawl with args (NULL-ended), stdout/stderr to files in workdir; returns the
+ * exit status, and the stderr text in err (if not NULL). */
+static int run_trawl(char *err, size_t errn, const char *first, ...) {
+    const char *argv[64] = {trawl_bin};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char errpath[PATH_MAX + 16];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = posix_spawn(&pid, trawl_bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) fail_msg("cannot run %s: %s", trawl_bin, strerror(rc));
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+    if (err) {
+        err[0] = 0;
+        FILE *f = fopen(errpath, "r");
+        if (f) {
+            size_t n = fread(err, 1, errn - 1, f);
+            err[n] = 0;
+            fclose(f);
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A fresh crawl directory under workdir. */
+static const char *outdir(const char *name) {
+    static char buf[PATH_MAX + 64];
+    snprintf(buf, sizeof buf, "%s/%s", workdir, name);
+    char cmd[PATH_MAX + 80];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", buf);
+    if (system(cmd) != 0) fail_msg("cannot clear %s", buf);
+    return buf;
+}
+
+/* The lines of DIR/pages.jsonl (at most max), each a malloc'd string; returns count. */
+static int read_pages(const char *dir, char **lines, int max) {
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/pages.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (n < max) lines[n] = strdup(line);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static void free_lines(char **lines, int n) {
+    for (int i = 0; i < n; i++) free(lines[i]);
+}
+
+/* The line whose "url" is url, or NULL. */
+static const char *line_for(char **lines, int n, const char *url) {
+    char key[1200];
+    snprintf(key, sizeof key, "\"url\":\"%s\"", url);
+    for (int i = 0; i < n; i++)
+        if (strstr(lines[i], key)) return lines[i];
+    return NULL;
+}
+
+static void html(ts_server *ts, const char *path, const char *body) {
+    ts_route(ts, path, &(ts_spec){.kind = TS_STATIC, .body = body});
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_site_each_page_once_equivalent_spellings_once(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    char seed[128], other[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    snprintf(other, sizeof other, "HTTP://127.0.0.1:%d/b.html#frag", ts_port(ts));
+    char index[1024];
+    snprintf(index, sizeof index,
+             "<a href=/a.html>a</a> <a href='./a.html'>again</a> <a href=\"%s\">b</a>"
+             "<a href=/p/../b.html>b</a> <a href=/c%%7e.html>c</a> <a href=mailto:x@y>m</a>"
+             "<link rel=stylesheet href=/style.css>",
+             other);
+    html(ts, "/", index);
+    html(ts, "/a.html", "<a href=/>home</a><a href=b.html>b</a>");
+    html(ts, "/b.html", "<a href=/a.html>a</a><a href=/missing.html>gone</a>");
+    html(ts, "/c~.html", "no links");
+    const char *out = outdir("site");
+    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ts_count(ts, "/"), 1);
+    assert_int_equal(ts_count(ts, "/a.html"), 1);
+    assert_int_equal(ts_count(ts, "/b.html"), 1);
+    assert_int_equal(ts_count(ts, "/c~.html"), 1);
+    assert_int_equal(ts_count(ts, "/missing.html"), 1);
+    assert_int_equal(ts_count(ts, "/style.css"), 0); /* embedded resources are not followed */
+    char *lines[32];
+    int n = read_pages(out, lines, 32);
+    assert_int_equal(n, 5);
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.html", ts_port(ts));
+    const char *l = line_for(lines, n, url);
+    assert_non_null(l);
+    assert_non_null(strstr(l, "\"status\":404"));
+    assert_non_null(strstr(l, "\"error\":null"));
+    assert_non_null(strstr(l, "\"attempts\":1"));
+    assert_non_null(strstr(l, "\"depth\":2"));
+    l = line_for(lines, n, seed);
+    assert_non_null(l);
+    assert_non_null(strstr(l, "\"parent\":null"));
+    assert_non_null(strstr(l, "\"depth\":0"));
+    assert_non_null(strstr(l, "\"links\":3")); /* a, b, c: duplicates, mailto: and the stylesheet are not */
+    free_lines(lines, n);
+    ts_stop(ts);
+}
+
+static void test_retries_are_bounded_and_spaced(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/", &(ts_spec){.kind = TS_STATIC, .body = "<a href=/flaky>f</a><a href=/down>d</a>"});
+    ts_route(ts, "/flaky", &(ts_spec){.kind = TS_FAIL_THEN, .status = 503, .times = 2, .body = "ok now"});
+    ts_route(ts, "/down", &(ts_spec){.kind = TS_STATIC, .status = 500, .body = "broken"});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("retries");
+    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "2", "-o", out, seed, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ts_count(ts, "/flaky"), 3); /* two failures, then success */
+    assert_int_equal(ts_count(ts, "/down"), 3);  /* 1 + --retries 2, then given up */
+    ts_logged r[3];
+    assert_int_equal(ts_requests(ts, "/down", r, 3), 3);
+    int64_t gap1 = r[1].t_ms - r[0].t_ms, gap2 = r[2].t_ms - r[1].t_ms;
+    assert_true(gap1 >= 450 && gap1 <= 1700);   /* 1 s ± 50% */
+    assert_true(gap2 >= 950 && gap2 <= 3300);   /* 2 s ± 50% */
+    char *lines[8];
+    int n = read_pages(out, lines, 8);
+    assert_int_equal(n, 3);
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/down", ts_port(ts));
+    const char *l = line_for(lines, n, url);
+    assert_non_null(l);
+    assert_non_null(strstr(l, "\"status\":500"));
+    assert_non_null(strstr(l, "\"error\":\"http 500\""));
+    assert_non_null(strstr(l, "\"attempts\":3"));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/flaky", ts_port(ts));
+    l = line_for(lines, n, url);
+    assert_non_null(l);
+    assert_non_null(strstr(l, "\"status\":200"));
+    assert_non_null(strstr(l, "\"attempts\":3"));
+    free_lines(lines, n);
+    ts_stop(ts);
+}
+
+static void test_retry_after_is_honoured(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/", &(ts_spec){.kind = TS_FAIL_THEN, .status = 429, .times = 1, .retry_after = "2",
+                                 .body = "fine"});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("retry_after");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
+    ts_logged r[2];
+    assert_int_equal(ts_requests(ts, "/", r, 2), 2);
+    assert_true(r[1].t_ms - r[0].t_ms >= 1900); /* Retry-After: 2, not the 1 s backoff */
+    ts_stop(ts);
+}
+
+static void test_network_failures_are_recorded_with_reasons(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/", &(ts_spec){.kind = TS_STATIC,
+                                 .body = "<a href=/reset>r</a><a href=/hang>h</a><a href=/cut>c</a>"
+                                         "<a href=/garbage>g</a>"});
+    ts_route(ts, "/reset", &(ts_spec){.kind = TS_RESET});
+    ts_route(ts, "/hang", &(ts_spec){.kind = TS_HANG});
+    ts_route(ts, "/cut", &(ts_spec){.kind = TS_CUT, .length = 5000, .sent = 100});
+    ts_route(ts, "/garbage", &(ts_spec){.kind = TS_GARBAGE});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("failures");
+    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "1", "--timeout", "1", "-o",
+                       out, seed, NULL);
+    assert_int_equal(rc, 0); /* failed pages are data, not errors */
+    /* libcurl retries a request at once, by itself, when a reused keep-alive connection
+     * dies before any byte came back; a reset can cost one request more than attempts. */
+    assert_true(ts_count(ts, "/reset") >= 2 && ts_count(ts, "/reset") <= 4);
+    assert_int_equal(ts_count(ts, "/hang"), 2);
+    assert_int_equal(ts_count(ts, "/cut"), 2);
+    char *lines[8];
+    int n = read_pages(out, lines, 8);
+    assert_int_equal(n, 5);
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hang", ts_port(ts));
+    assert_non_null(strstr(line_for(lines, n, url), "\"error\":\"timeout\""));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/reset", ts_port(ts));
+    const char *l = line_for(lines, n, url);
+    assert_true(strstr(l, "\"error\":\"connection reset\"") || strstr(l, "\"error\":\"connection closed\""));
+    assert_non_null(strstr(l, "\"attempts\":2")); /* 1 + --retries 1 */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/cut", ts_port(ts));
+    l = line_for(lines, n, url);
+    assert_non_null(strstr(l, "\"status\":200"));
+    assert_null(strstr(l, "\"error\":null"));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/garbage", ts_port(ts));
+    l = line_for(lines, n, url);
+    assert_non_null(l);
+    assert_null(strstr(l, "\"error\":null"));
+    free_lines(lines, n);
+    ts_stop(ts);
+}
+
+static void test_redirects_are_pages_and_loops_end(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/", &(ts_spec){.kind = TS_REDIRECT, .status = 301, .location = "/loop1"});
+    ts_route(ts, "/loop1", &(ts_spec){.kind = TS_REDIRECT, .location = "/loop2"});
+    ts_route(ts, "/loop2", &(ts_spec){.kind = TS_REDIRECT, .location = "/loop1"});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("redirects");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "0", "-o", out, seed, NULL), 0);
+    assert_int_equal(ts_count(ts, "/loop1"), 1);
+    assert_int_equal(ts_count(ts, "/loop2"), 1);
+    char *lines[8];
+    int n = read_pages(out, lines, 8);
+    assert_int_equal(n, 3);
+    char url[160], target[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/loop1", ts_port(ts));
+    snprintf(target, sizeof target, "\"redirect\":\"http://127.0.0.1:%d/loop2\"", ts_port(ts));
+    const char *l = line_for(lines, n, url);
+    assert_non_null(strstr(l, target));
+    assert_non_null(strstr(l, "\"depth\":0")); /* a redirect target keeps the depth */
+    free_lines(lines, n);
+    ts_stop(ts);
+}
+
+static void test_limits_max_pages_and_depth_in_a_link_trap(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/trap*", &(ts_spec){.kind = TS_TRAP});
+    char seed[128];
+    ts_url(ts, "/trap0", seed, sizeof seed);
+    const char *out = outdir("maxpages");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "25", "-o", out, seed, NULL), 0);
+    char *lines[64];
+    int n = read_pages(out, lines, 64);
+    assert_int_equal(n, 25); /* exactly N lines */
+    free_lines(lines, n);
+    assert_true(ts_count(ts, "*") <= 25 + 64 + 1); /* in-flight ones dropped, no more started */
+
+    ts_reset_stats(ts);
+    out = outdir("maxdepth");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "3", "-o", out, seed, NULL), 0);
+    n = read_pages(out, lines, 64);
+    free_lines(lines, n);
+    int fetched = ts_count(ts, "*") - ts_count(ts, "/robots.txt");
+    assert_int_equal(n, fetched);
+    assert_true(n >= 4 && n <= 1 + 2 + 4 + 8); /* depth 0..3 of a binary link tree */
+    ts_stop(ts);
+}
+
+static void test_per_host_and_rate_limits_hold_at_the_server(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    char body[4096] = "";
+    for (int i = 0; i < 30; i++) {
+        char a[64];
+        snprintf(a, sizeof a, "<a href=/slow%d>s</a>", i);
+        strcat(body, a);
+        char path[32];
+        snprintf(path, sizeof path, "/slow%d", i);
+        ts_route(ts, path, &(ts_spec){.kind = TS_DRIP, .body = "abcde", .interval_ms = 20});
+    }
+    ts_route(ts, "/", &(ts_spec){.kind = TS_STATIC, .body = body});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("perhost");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--per-host", "3", "-o", out, seed, NULL), 0);
+    assert_true(ts_max_inflight(ts) <= 3);
+    assert_true(ts_max_inflight(ts) >= 2); /* and it did use them */
+
+    ts_reset_stats(ts);
+    out = outdir("rate");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "20", "--per-host", "8", "--max-pages", "12",
+                               "-o", out, seed, NULL), 0);
+    ts_logged r[64];
+    int n = ts_requests(ts, NULL, r, 64);
+    for (int i = 1; i < n && i < 64; i++) assert_true(r[i].t_ms - r[i - 1].t_ms >= 45); /* 1/20 s, no bursts */
+    ts_stop(ts);
+}
+
+static void test_robots_txt_is_obeyed_and_fetched_once(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/robots.txt", &(ts_spec){.kind = TS_STATIC, .content_type = "text/plain",
+                                           .body = "User-agent: *\nDisallow: /private\n"});
+    html(ts, "/", "<a href=/private/x>p</a><a href=/public>q</a>");
+    html(ts, "/public", "<a href=/private/y>p</a>");
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("robots");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 1);
+    assert_int_equal(ts_count(ts, "/private/x") + ts_count(ts, "/private/y"), 0);
+    char *lines[8];
+    int n = read_pages(out, lines, 8);
+    assert_int_equal(n, 4); /* robots.txt has no line; the two private URLs do */
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/private/x", ts_port(ts));
+    const char *l = line_for(lines, n, url);
+    assert_non_null(l);
+    assert_non_null(strstr(l, "\"error\":\"disallowed by robots.txt\""));
+    assert_non_null(strstr(l, "\"attempts\":0"));
+    free_lines(lines, n);
+
+    ts_reset_stats(ts);
+    out = outdir("ignore_robots");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--ignore-robots", "-o", out, seed, NULL), 0);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 0);
+    assert_int_equal(ts_count(ts, "/private/x"), 1);
+    ts_stop(ts);
+}
+
+static void test_many_hosts_one_slow_host_does_not_hold_others(void **state) {
+    (void)state;
+    ts_server *a = ts_start("127.0.0.2", 0), *b = ts_start("127.0.0.3", 0);
+    char body[2048], url[128];
+    snprintf(body, sizeof body, "<a href=%s>b</a><a href=/slow1>1</a><a href=/slow2>2</a>",
+             ts_url(b, "/", url, sizeof url));
+    html(a, "/", body);
+    ts_route(a, "/slow1", &(ts_spec){.kind = TS_HANG});
+    ts_route(a, "/slow2", &(ts_spec){.kind = TS_HANG});
+    char bbody[1024] = "";
+    for (int i = 0; i < 10; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "<a href=/p%d>p</a>", i);
+        strcat(bbody, l);
+        char path[16];
+        snprintf(path, sizeof path, "/p%d", i);
+        html(b, path, "leaf");
+    }
+    html(b, "/", bbody);
+    char seed[128];
+    ts_url(a, "/", seed, sizeof seed);
+    const char *out = outdir("hosts");
+    int64_t t0 = ts_now_ms();
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--scope", "any", "--per-host", "2",
+                               "--retries", "0", "--timeout", "3", "-o", out, seed, NULL), 0);
+    assert_int_equal(ts_count(b, "*") - ts_count(b, "/robots.txt"), 11);
+    ts_logged r[16];
+    int n = ts_requests(b, NULL, r, 16);
+    assert_true(n >= 11 && r[n - 1].t_ms - t0 < 2500); /* b finished while a's two slots hung */
+    ts_stop(a);
+    ts_stop(b);
+}
+
+static void test_max_bytes_truncates_a_gzip_bomb(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    ts_route(ts, "/", &(ts_spec){.kind = TS_GZIP_BOMB, .length = 50 << 20});
+    char seed[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    const char *out = outdir("bomb");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--max-bytes", "100000", "-o", out, seed, NULL), 0);
+    char *lines[4];
+    int n = read_pages(out, lines, 4);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(lines[0], "\"truncated\":true"));
+    assert_non_null(strstr(lines[0], "\"bytes\":100000"));
+    free_lines(lines, n);
+    ts_stop(ts);
+}
+
+static void test_bad_command_lines_exit_2_naming_the_culprit(void **state) {
+    (void)state;
+    char err[2048];
+    const char *out = outdir("usage");
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--frobnicate", "http://x/", NULL), 2);
+    assert_non_null(strstr(err, "--frobnicate"));
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--rate", "fast", "http://x/", NULL), 2);
+    assert_non_null(strstr(err, "--rate"));
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "ftp://example.com/", NULL), 2);
+    assert_non_null(strstr(err, "ftp://example.com/"));
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--include", "(unclosed", "http://x/", NULL), 2);
+    assert_non_null(strstr(err, "(unclosed"));
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--out", out, NULL), 2); /* no seeds, no crawl */
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--scope", "planet", "http://x/", NULL), 2);
+    assert_non_null(strstr(err, "--scope"));
+}
+
+static void test_unwritable_out_is_a_fatal_error(void **state) {
+    (void)state;
+    char err[2048], path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/a-file", workdir);
+    FILE *f = fopen(path, "w");
+    fputs("not a directory", f);
+    fclose(f);
+    char sub[PATH_MAX + 40];
+    snprintf(sub, sizeof sub, "%s/crawl", path);
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", sub, "http://127.0.0.1:9/", NULL), 1);
+    assert_non_null(strstr(err, sub));
+}
+
+static int setup(void **state) {
+    (void)state;
+    /* The trawl binary sits beside the tests folder: build/tests/x -> build/trawl. */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return -1;
+    self[n] = 0;
+    snprintf(trawl_bin, sizeof trawl_bin, "%s/../trawl", dirname(self));
+    if (access(trawl_bin, X_OK) != 0) {
+        fprintf(stderr, "test_crawl: %s not found (run make first)\n", trawl_bin);
+        return -1;
+    }
+    snprintf(workdir, sizeof workdir, "/tmp/trawl-test-crawl-%d", (int)getpid());
+    mkdir(workdir, 0777);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_site_each_page_once_equivalent_spellings_once),
+        cmocka_unit_test(test_retries_are_bounded_and_spaced),
+        cmocka_unit_test(test_retry_after_is_honoured),
+        cmocka_unit_test(test_network_failures_are_recorded_with_reasons),
+        cmocka_unit_test(test_redirects_are_pages_and_loops_end),
+        cmocka_unit_test(test_limits_max_pages_and_depth_in_a_link_trap),
+        cmocka_unit_test(test_per_host_and_rate_limits_hold_at_the_server),
+        cmocka_unit_test(test_robots_txt_is_obeyed_and_fetched_once),
+        cmocka_unit_test(test_many_hosts_one_slow_host_does_not_hold_others),
+        cmocka_unit_test(test_max_bytes_truncates_a_gzip_bomb),
+        cmocka_unit_test(test_bad_command_lines_exit_2_naming_the_culprit),
+        cmocka_unit_test(test_unwritable_out_is_a_fatal_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
