@@ -40,7 +40,7 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 all: $(BUILD)/libtr.a $(BUILD)/libtrawl.a $(if $(CLI_SRC),$(BUILD)/trawl) $(EXAMPLES) $(TESTS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h runtime/*.h crawler/*.h tests/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h runtime/*.h crawler/*.h cli/*.h cli/*.c tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -247,6 +247,7 @@ typedef struct xfer {
     bool body_started;
     bool truncated;
     bool decode_failed;
+    bool resent;     /* already sent again after a stale kept-alive connection */
     char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -502,6 +503,15 @@ static void abandon(service *s, xfer *x, tw_fetch_err err, const char *why) {
     xfer_free(s, x);
 }
 
+/* Whether a transfer failed on a reused connection before any byte of a response. */
+static bool stale_connection(const xfer *x, CURLcode rc) {
+    if (x->resent || x->resp_head.len || x->body_started) return false;
+    if (rc != CURLE_SEND_ERROR && rc != CURLE_RECV_ERROR && rc != CURLE_GOT_NOTHING) return false;
+    long connects = -1;
+    curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+    return connects == 0; /* no new connection was made: it used one from the pool */
+}
+
 static void drain(service *s) {
     CURLMsg *m;
     int left;
@@ -511,6 +521,17 @@ static void drain(service *s) {
         CURLcode rc = m->data.result;
         xfer *x = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+        if (x && stale_connection(x, rc)) {
+            /* The server had closed this kept-alive connection before our request
+             * reached it: not an attempt at all. libcurl sends again by itself when a
+             * receive fails that way, but not when the send does; do it once, on a new
+             * connection, so callers count only requests the server could have seen. */
+            x->resent = true;
+            x->req_head.len = 0;
+            curl_multi_remove_handle(s->multi, easy);
+            curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+            if (curl_multi_add_handle(s->multi, easy) == CURLM_OK) continue;
+        }
         if (x) finish(s, x, rc);
     }
 }

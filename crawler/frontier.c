@@ -78,6 +78,7 @@ typedef struct host {
     int64_t interval;                   /* Crawl-delay, 0 if none */
     int64_t robots_at, robots_retry_at;
     uint64_t hash;
+    uint64_t seq; /* order of entry into the heap: equal times leave first come, first served */
     size_t heap_idx;
     int inflight;
     uint8_t state, robots_state, robots_failures;
@@ -115,6 +116,8 @@ struct tw_frontier {
     rcstr *last_parent; /* the links of one page come together: share their parent */
 
     size_t queued, in_flight;
+    size_t n_full, n_robots; /* hosts in H_FULL and H_ROBOTS */
+    uint64_t seq;
 };
 
 /* ---- hashing ---- */
@@ -319,6 +322,11 @@ static host *host_get(tw_frontier *f, const char *key)
 
 /* ---- the time heap of hosts ---- */
 
+static bool before(const host *a, const host *b)
+{
+    return a->ready_at < b->ready_at || (a->ready_at == b->ready_at && a->seq < b->seq);
+}
+
 static void heap_set(tw_frontier *f, size_t i, host *h)
 {
     f->heap[i] = h;
@@ -330,7 +338,7 @@ static void heap_up(tw_frontier *f, size_t i)
     host *h = f->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (f->heap[p]->ready_at <= h->ready_at)
+        if (!before(h, f->heap[p]))
             break;
         heap_set(f, i, f->heap[p]);
         i = p;
@@ -345,9 +353,9 @@ static void heap_down(tw_frontier *f, size_t i)
         size_t c = 2 * i + 1;
         if (c >= f->heap_len)
             break;
-        if (c + 1 < f->heap_len && f->heap[c + 1]->ready_at < f->heap[c]->ready_at)
+        if (c + 1 < f->heap_len && before(f->heap[c + 1], f->heap[c]))
             c++;
-        if (h->ready_at <= f->heap[c]->ready_at)
+        if (!before(f->heap[c], h))
             break;
         heap_set(f, i, f->heap[c]);
         i = c;
@@ -365,6 +373,7 @@ static int heap_push(tw_frontier *f, host *h)
         f->heap = t;
         f->heap_cap = cap;
     }
+    h->seq = f->seq++;
     heap_set(f, f->heap_len++, h);
     heap_up(f, f->heap_len - 1);
     return 0;
@@ -382,9 +391,16 @@ static host *heap_pop(tw_frontier *f)
 
 /* ---- scheduling ---- */
 
+static void set_state(tw_frontier *f, host *h, enum host_state s)
+{
+    f->n_full += (s == H_FULL) - (h->state == H_FULL);
+    f->n_robots += (s == H_ROBOTS) - (h->state == H_ROBOTS);
+    h->state = (uint8_t)s;
+}
+
 static void ready_push(tw_frontier *f, host *h)
 {
-    h->state = H_READY;
+    set_state(f, h, H_READY);
     h->ready_next = NULL;
     if (f->ready_tail)
         f->ready_tail->ready_next = h;
@@ -402,7 +418,7 @@ static host *ready_pop(tw_frontier *f)
         if (!f->ready_head)
             f->ready_tail = NULL;
         f->ready_len--;
-        h->state = H_IDLE;
+        set_state(f, h, H_IDLE);
     }
     return h;
 }
@@ -425,14 +441,14 @@ static void schedule(tw_frontier *f, host *h)
     if (h->state == H_READY || h->state == H_WAITING)
         return;
     if (h->robots_state == R_PENDING)
-        h->state = H_ROBOTS;
+        set_state(f, h, H_ROBOTS);
     else if (!h->head)
-        h->state = H_IDLE;
+        set_state(f, h, H_IDLE);
     else if (h->inflight >= f->per_host)
-        h->state = H_FULL;
+        set_state(f, h, H_FULL);
     else {
         h->ready_at = host_ready_at(h);
-        h->state = H_WAITING;
+        set_state(f, h, H_WAITING);
         if (heap_push(f, h) < 0)
             ready_push(f, h);
     }
@@ -573,34 +589,38 @@ static rcstr *parent_ref(tw_frontier *f, const char *parent)
 
 int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed)
 {
-    char buf[512], *key = buf;
     size_t len = strlen(url);
+    uint64_t fp = tw_frontier_fingerprint(url, len);
+    fp = fp ? fp : 1;
+    if ((f->seen_count + 1) * 4 > f->seen_cap * 3 && seen_grow(f) < 0)
+        return TW_FRONTIER_ENOMEM;
+    size_t slot = seen_slot(f, fp); /* stays valid: nothing below resizes the table */
+    if (f->seen[slot] == fp) /* most links were seen: answer before parsing the URL */
+        return 0;
+    char buf[512], *key = buf;
     int rc = tw_url_host_key(url, buf, sizeof buf);
     if (rc == TW_URL_ETOOLONG) { /* a host key is never longer than its URL */
         if (!(key = malloc(len + 8)))
             return TW_FRONTIER_ENOMEM;
         rc = tw_url_host_key(url, key, len + 8);
     }
-    uint64_t fp = seen_key(url);
-    host *h = NULL;
-    if (rc == 0 && f->seen[seen_slot(f, fp)] != fp)
-        h = host_get(f, key);
+    host *h = rc == 0 ? host_get(f, key) : NULL;
     if (key != buf)
         free(key);
     if (rc != 0)
         return TW_FRONTIER_EINVAL;
-    if (f->seen[seen_slot(f, fp)] == fp)
-        return 0;
     node *n = h ? node_new(url, len) : NULL;
     if (!n)
         return TW_FRONTIER_ENOMEM;
     n->depth = depth;
     n->seed = seed ? seed_intern(f, seed) : NULL;
     n->parent = parent_ref(f, parent);
-    if ((seed && !n->seed) || (parent && !n->parent) || seen_insert(f, fp) < 0) {
+    if ((seed && !n->seed) || (parent && !n->parent)) {
         node_free(n);
         return TW_FRONTIER_ENOMEM;
     }
+    f->seen[slot] = fp;
+    f->seen_count++;
     if (h->tail)
         h->tail->next = n;
     else
@@ -671,9 +691,12 @@ int tw_frontier_next(tw_frontier *f, int64_t now, tw_frontier_item *it, char *ho
     promote_retries(f, now);
     promote_hosts(f, now);
     host *h;
-    while ((h = ready_pop(f))) {
-        if (!h->head || h->inflight >= f->per_host || h->robots_state == R_PENDING) {
-            schedule(f, h); /* a ready-list fallback whose state changed: set it right */
+    /* Each host on the list is looked at once at most, so a host put back on it (the
+     * fallback when the heap cannot grow) cannot keep this loop going. */
+    for (size_t budget = f->ready_len; budget > 0 && (h = ready_pop(f)); budget--) {
+        if (!h->head || h->inflight >= f->per_host || h->robots_state == R_PENDING ||
+            host_ready_at(h) > now) {
+            schedule(f, h); /* a fallback host whose state changed: set it right */
             continue;
         }
         int kind;
@@ -728,7 +751,7 @@ void tw_frontier_done(tw_frontier *f, const char *key)
     h->inflight--;
     f->in_flight--;
     if (h->state == H_FULL) {
-        h->state = H_IDLE;
+        set_state(f, h, H_IDLE);
         schedule(f, h);
     }
 }
@@ -767,7 +790,7 @@ void tw_frontier_undo(tw_frontier *f, tw_frontier_item *it, const char *key, boo
         h->ready_at = host_ready_at(h);
         heap_up(f, h->heap_idx);
     } else if (h->state != H_READY) {
-        h->state = H_IDLE;
+        set_state(f, h, H_IDLE);
         schedule(f, h);
     }
 }
@@ -813,7 +836,7 @@ void tw_frontier_robots(tw_frontier *f, const char *key, tw_robots *r, int64_t n
     h->robots_failures = 0;
 reschedule:
     if (h->state == H_ROBOTS) {
-        h->state = H_IDLE;
+        set_state(f, h, H_IDLE);
         schedule(f, h);
     }
 }
@@ -839,9 +862,6 @@ void tw_frontier_get_stats(tw_frontier *f, int64_t now, tw_frontier_stats *st)
     st->hosts = f->host_count;
     st->hosts_ready = f->ready_len;
     st->hosts_rate_limited = f->heap_len;
-    for (size_t i = 0; i < f->host_cap; i++) /* rare: a progress line twice a second */
-        if (f->hosts[i]) {
-            st->hosts_full += f->hosts[i]->state == H_FULL;
-            st->hosts_robots += f->hosts[i]->state == H_ROBOTS;
-        }
+    st->hosts_full = f->n_full;
+    st->hosts_robots = f->n_robots;
 }

@@ -246,8 +246,7 @@ static void pump(server *s) {
         tw_job_kind kind = got == TW_FRONTIER_ROBOTS ? TW_JOB_ROBOTS : TW_JOB_PAGE;
         if (kind == TW_JOB_PAGE) it.attempts++;
         if (!start_downloader(s, &it, kind, host)) {
-            tw_frontier_undo(s->frontier, &it, host, kind == TW_JOB_ROBOTS);
-            if (kind == TW_JOB_PAGE) it.attempts--;
+            tw_frontier_undo(s->frontier, &it, host, kind == TW_JOB_ROBOTS); /* attempts restored too */
             tr_send_after(20, tr_self(), TW_TAG_PUMP, NULL, 0);
             break;
         }

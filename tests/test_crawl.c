@@ -223,10 +223,12 @@ static void test_network_failures_are_recorded_with_reasons(void **state) {
     /* libcurl retries a request at once, by itself, when a reused keep-alive connection
      * dies before any byte came back; a reset can cost one request more than attempts. */
     assert_true(ts_count(ts, "/reset") >= 2 && ts_count(ts, "/reset") <= 4);
-    assert_int_equal(ts_count(ts, "/hang"), 2);
-    assert_int_equal(ts_count(ts, "/cut"), 2);
     char *lines[8];
     int n = read_pages(out, lines, 8);
+    assert_int_equal(ts_count(ts, "/hang"), 2);
+    /* Under ASan the test server sometimes logs no request on a connection the client
+     * opened for /cut (the crawler's two attempts are checked in pages.jsonl below). */
+    assert_true(ts_count(ts, "/cut") >= 1 && ts_count(ts, "/cut") <= 2);
     assert_int_equal(n, 5);
     char url[160];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hang", ts_port(ts));
@@ -238,6 +240,7 @@ static void test_network_failures_are_recorded_with_reasons(void **state) {
     snprintf(url, sizeof url, "http://127.0.0.1:%d/cut", ts_port(ts));
     l = line_for(lines, n, url);
     assert_non_null(strstr(l, "\"status\":200"));
+    assert_non_null(strstr(l, "\"attempts\":2"));
     assert_null(strstr(l, "\"error\":null"));
     snprintf(url, sizeof url, "http://127.0.0.1:%d/garbage", ts_port(ts));
     l = line_for(lines, n, url);
@@ -323,7 +326,12 @@ static void test_per_host_and_rate_limits_hold_at_the_server(void **state) {
                                "-o", out, seed, NULL), 0);
     ts_logged r[64];
     int n = ts_requests(ts, NULL, r, 64);
-    for (int i = 1; i < n && i < 64; i++) assert_true(r[i].t_ms - r[i - 1].t_ms >= 45); /* 1/20 s, no bursts */
+    /* Starts are 1/20 s apart; the server sees them after a variable delay, so each gap
+     * may be a little short, but no burst (gaps near 0), and the pace holds overall. */
+    assert_true(n >= 10);
+    for (int i = 1; i < n && i < 64; i++) assert_true(r[i].t_ms - r[i - 1].t_ms >= 30);
+    int last = (n < 64 ? n : 64) - 1;
+    assert_true(r[last].t_ms - r[0].t_ms >= (int64_t)last * 50 * 9 / 10);
     ts_stop(ts);
 }
 
