@@ -13,7 +13,7 @@ CC      ?= cc
 BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2
-PKGS    := libcurl libpsl libpcre2-8 libdeflate sqlite3 zlib
+PKGS    := libcurl libpsl libpcre2-8 libdeflate sqlite3 zlib libcrypto
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fno-omit-frame-pointer \
            -Iinclude -Icrawler $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl

@@ -13,7 +13,7 @@ for bin in "$@"; do
   mkdir -p "$corpus" "$work"
   if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
        -artifact_prefix=build/fuzz/crashes/"$name"- "$work" "$corpus" > "build/fuzz/$name.log" 2>&1; then
-    passed=$((passed + 1)); echo "$name ok ($(grep -c . /dev/null) $(tail -1 build/fuzz/$name.log | cut -c1-80))"
+    passed=$((passed + 1)); echo "$name ok ($(grep -o 'Done [0-9]* runs in [0-9]* second' "build/fuzz/$name.log" | tail -1))"
   else
     failed=$((failed + 1)); echo "$name FAILED:"; tail -40 "build/fuzz/$name.log" | sed 's/^/    /'
   fi
