@@ -140,6 +140,8 @@ typedef struct tr_config {
     int max_processes;    /* 0 = 4,194,304 */
     uint64_t seed;        /* 0 = random; the seed for tr_random() streams, printed by
                              tr_dump() so that a run can be reproduced */
+    int spin_us;          /* how long an idle scheduler polls before it sleeps; 0 =
+                             $TR_SPIN_US, else 100; negative = never spin */
 } tr_config;
 
 /* Starts the runtime, runs root(arg) as the first process, and blocks the calling

@@ -27,9 +27,10 @@
 tr__runtime tr__rt;
 _Thread_local tr__sched *tr__tls_sched;
 
-/* An idle scheduler polls its queues this long before it sleeps: waking a sleeping
- * thread costs tens of microseconds in a VM, far more than a hop between processes. */
-#define SPIN_NS 100000
+/* An idle scheduler polls its queues this long before it sleeps (tr_config.spin_us):
+ * waking a sleeping thread costs tens of microseconds in a VM, far more than a hop
+ * between processes. An I/O-bound program sharing its cores may want less. */
+#define SPIN_US_DEFAULT 100
 /* A new process may be stolen only after waiting this long: a burst of spawns is then
  * split in large runs (a chain of processes mostly talks within one scheduler) rather
  * than dealt out one by one to whichever thread is idle. */
@@ -289,7 +290,7 @@ static void poll_io(tr__sched *s, int64_t timeout) {
 }
 
 static void idle(tr__sched *s) {
-    int64_t spin_until = tr__now_ns() + SPIN_NS;
+    int64_t spin_until = tr__now_ns() + (int64_t)tr__rt.cfg.spin_us * 1000;
     for (int i = 0;; i++) {
         if (has_work(s) || atomic_load_explicit(&tr__rt.stopping, memory_order_relaxed)) return;
 #if defined(__x86_64__)
@@ -419,6 +420,9 @@ int tr_run(const tr_config *cfg, tr_fn root, void *arg, const tr_reason **exit_r
     if (c->schedulers <= 0) c->schedulers = online_cores();
     if (c->schedulers > 254) c->schedulers = 254;
     if (c->blocking_threads <= 0) c->blocking_threads = 4;
+    if (c->spin_us == 0 && getenv("TR_SPIN_US")) c->spin_us = atoi(getenv("TR_SPIN_US"));
+    if (c->spin_us == 0) c->spin_us = SPIN_US_DEFAULT;
+    if (c->spin_us < 0) c->spin_us = 0;
     if (c->stack_size == 0) c->stack_size = 1u << 20;
     if (c->stack_size < 64 * 1024) c->stack_size = 64 * 1024;
     if (c->max_processes <= 0) c->max_processes = TR__DEFAULT_MAX_PROCS;
