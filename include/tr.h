@@ -249,6 +249,13 @@ int tr_send_ref(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t le
 /* Sends a binary without copying its bytes: the message takes its own reference, the
  * caller keeps theirs. */
 int tr_send_bin(tr_pid to, uint64_t tag, tr_ref ref, tr_bin *bin);
+/* Reply through a monitor alias (Erlang's alias, as gen_server:call uses it): like
+ * tr_send_ref / tr_send_bin with ref, but the message is dropped when it reaches the
+ * receiver unless the receiver still holds the monitor ref (it has neither demonitored
+ * it nor received its DOWN). A caller that monitors the server for a call, and gives up
+ * by demonitoring, therefore never receives a late reply. Returns as tr_send. */
+int tr_send_alias(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t len);
+int tr_send_alias_bin(tr_pid to, uint64_t tag, tr_ref ref, tr_bin *bin);
 /* Sends to a registered name. Returns TR_EBADNAME if no process has that name. */
 int tr_send_named(const char *name, uint64_t tag, const void *data, size_t len);
 

@@ -17,7 +17,8 @@
  *   TR_GEN_TAG_ACK     init's answer to the starter (proc_lib:init_ack)
  *   TR_GEN_TAG_STOP    tr_gen_stop's request (proc_lib:stop)
  *   TR_GEN_TAG_TIMEOUT what handle_info sees when a callback's timeout runs out
- *   TR_GEN_TAG_ABANDON / TR_GEN_TAG_ABANDONED / TR_GEN_TAG_GUARD_UP  the call guard
+ *   TR_GEN_TAG_ABANDON / TR_GEN_TAG_ABANDONED / TR_GEN_TAG_GUARD_UP  reserved (unused since
+ *   replies go through aliases)
  *   TR_SUP_TAG_TRY_AGAIN a supervisor's note to itself to retry a failed restart
  * A supervisor's requests are ordinary calls with the TR_SUP_CALL_* tags below.
  *   TR_APP_TAG_STOP    tr_app_stop's request to the application controller
@@ -66,7 +67,7 @@ const char *tr_otp_strerror(int err);
 /* Who made a call: where the reply goes and the call's reference. A plain value: keep
  * it (copy it anywhere, hand it to another process) to reply later. */
 typedef struct tr_gen_from {
-    tr_pid pid; /* reply-to: the caller, or its call guard for calls with a timeout */
+    tr_pid pid; /* reply-to: the caller */
     tr_ref ref;
 } tr_gen_from;
 
@@ -143,11 +144,11 @@ int tr_gen_start_link(const tr_gen_callbacks *cb, void *arg, const tr_gen_opts *
  * to timeout_ms (TR_INFINITY: forever) for the reply. The caller monitors the server
  * meanwhile. Process only; blocks.
  * Returns 0 and *reply (owned by the caller: tr_msg_free; its tag is TR_GEN_TAG_REPLY,
- * data/len or bin the reply, from the replier or the call guard); TR_ETIMEDOUT (*why "timeout"); TR_ENOPROC if the server
- * was not alive (*why "noproc"); TR_OTP_EEXIT if it ended before replying (*why its
- * exit reason). After a timeout the late reply never reaches the caller's mailbox:
- * calls with a finite timeout route their reply through the caller's call guard, a
- * small process started on the first such call (see docs/behaviours.md). */
+ * data/len or bin the reply, from the replier); TR_ETIMEDOUT (*why "timeout"); TR_ENOPROC
+ * if the server was not alive (*why "noproc"); TR_OTP_EEXIT if it ended before replying
+ * (*why its exit reason). The reply travels through the caller's monitor alias
+ * (tr_send_alias), so after a timeout a late reply never reaches the caller's mailbox;
+ * a reply that raced the timeout is still returned, as in OTP. */
 int tr_gen_call(tr_pid server, uint64_t tag, const void *req, size_t len, int64_t timeout_ms,
                 tr_msg **reply, const tr_reason **why);
 /* As tr_gen_call to a registered name; TR_ENOPROC ("noproc") if the name is free. */

@@ -1,6 +1,7 @@
 /* gen_server.c -- OTP's gen_server on the trawl runtime: start with init, call, cast,
- * info, deferred replies, stop with terminate, and the call guard that keeps a
- * timed-out call's late reply out of the caller's mailbox. */
+ * info, deferred replies, stop with terminate. Replies travel through the caller's
+ * monitor alias (tr_send_alias), so a timed-out call's late reply never reaches the
+ * caller's mailbox. */
 #include "tr_otp.h"
 
 #include <stdlib.h>
@@ -107,11 +108,11 @@ static _Noreturn void stop_server(server *s, const tr_reason *owned) {
 
 static void send_reply(tr_gen_from from, tr_gen_ret *out) {
     if (out->reply_bin) {
-        tr_send_bin(from.pid, TR_GEN_TAG_REPLY, from.ref, out->reply_bin);
+        tr_send_alias_bin(from.pid, TR_GEN_TAG_REPLY, from.ref, out->reply_bin);
         tr_bin_unref(out->reply_bin);
         out->reply_bin = NULL;
     } else
-        tr_send_ref(from.pid, TR_GEN_TAG_REPLY, from.ref, out->reply, out->reply_len);
+        tr_send_alias(from.pid, TR_GEN_TAG_REPLY, from.ref, out->reply, out->reply_len);
 }
 
 /* A request's view for the callback: the user's tag and payload without our header. */
@@ -288,170 +289,6 @@ int tr_gen_start_link(const tr_gen_callbacks *cb, void *arg, const tr_gen_opts *
     return start(cb, arg, opts, pid, why, true);
 }
 
-/* ================================================================ the call guard
- *
- * A call that may time out cannot have its reply sent straight to the caller: once the
- * caller has given up, nothing could stop the late reply from landing in its mailbox
- * (OTP solves this with process aliases, which the runtime does not have). So such a
- * call names the caller's guard as reply-to: one small process per calling process,
- * found by a registered name, that forwards every reply except those of calls the
- * caller abandoned. Abandoning is a handshake, so a reply the guard forwarded just
- * before is still found and taken by the caller. An abandoned entry goes when its
- * reply arrives or its server ends (the guard monitors it). */
-
-typedef struct abandoned {
-    tr_ref call;   /* the abandoned call's ref */
-    tr_ref server; /* the guard's monitor of the server */
-} abandoned;
-
-typedef struct guard {
-    tr_pid owner;
-    abandoned *v;
-    size_t n, cap;
-} guard;
-
-static ssize_t find_call(const guard *g, tr_ref call) {
-    for (size_t i = 0; i < g->n; i++)
-        if (g->v[i].call == call) return (ssize_t)i;
-    return -1;
-}
-
-static void forget(guard *g, size_t i, bool demonitor) {
-    if (demonitor) tr_demonitor(g->v[i].server);
-    g->v[i] = g->v[--g->n];
-}
-
-static void guard_abandon(guard *g, tr_ref call, tr_pid server) {
-    ssize_t i = find_call(g, call);
-    if (!server) { /* the caller got the reply after all: drop the entry */
-        if (i >= 0) forget(g, (size_t)i, true);
-        return;
-    }
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 8;
-        abandoned *v = realloc(g->v, cap * sizeof *v);
-        if (!v) tr_crash("gen_server call guard: out of memory");
-        g->v = v;
-        g->cap = cap;
-    }
-    g->v[g->n++] = (abandoned){.call = call, .server = tr_monitor(server)};
-}
-
-static void guard_free(void *arg) {
-    guard *g = arg;
-    free(g->v);
-    free(g);
-}
-
-static void guard_main(void *arg) {
-    guard *g = arg;
-    tr_on_exit(guard_free, g);
-    tr_ref owner_mon = tr_monitor(g->owner);
-    tr_send(g->owner, TR_GEN_TAG_GUARD_UP, NULL, 0);
-    for (;;) {
-        tr_msg *m = tr_receive(TR_INFINITY);
-        if (m->kind == TR_MSG_DOWN) {
-            if (m->ref == owner_mon) {
-                tr_msg_free(m);
-                return;
-            }
-            for (size_t i = 0; i < g->n; i++)
-                if (g->v[i].server == m->ref) {
-                    forget(g, i, false);
-                    break;
-                }
-        } else if (m->kind == TR_MSG_USER && m->tag == TR_GEN_TAG_REPLY) {
-            ssize_t i = find_call(g, m->ref);
-            if (i >= 0) forget(g, (size_t)i, true);
-            else if (m->bin) tr_send_bin(g->owner, TR_GEN_TAG_REPLY, m->ref, m->bin);
-            else tr_send_ref(g->owner, TR_GEN_TAG_REPLY, m->ref, m->data, m->len);
-        } else if (m->kind == TR_MSG_USER && m->tag == TR_GEN_TAG_ABANDON && m->len == sizeof(tr_pid)) {
-            tr_pid server;
-            memcpy(&server, m->data, sizeof server);
-            guard_abandon(g, m->ref, server);
-            if (server) tr_send_ref(g->owner, TR_GEN_TAG_ABANDONED, m->ref, NULL, 0);
-        }
-        tr_msg_free(m);
-    }
-}
-
-static void guard_name(char *buf, tr_pid owner) {
-    static const char hex[] = "0123456789abcdef";
-    memcpy(buf, "$gen_guard.", 11);
-    for (int i = 0; i < 16; i++) buf[11 + i] = hex[(owner >> (60 - 4 * i)) & 15];
-    buf[27] = 0;
-}
-
-static int scheduler_of(tr_pid pid) {
-    tr_proc_info in;
-    return tr_process_info(pid, &in) == 0 ? in.scheduler : -2;
-}
-
-/* Starts a guard for self and waits until it runs. */
-static tr_pid spawn_guard(tr_pid self) {
-    guard *st = calloc(1, sizeof *st);
-    if (!st) return 0;
-    st->owner = self;
-    tr_pid g = tr_spawn_opt(guard_main, st, &(tr_spawn_opts){.entry = "gen_call_guard"}, NULL);
-    if (!g) {
-        free(st);
-        return 0;
-    }
-    tr_msg_free(tr_receive_tag(TR_GEN_TAG_GUARD_UP, TR_INFINITY));
-    return g;
-}
-
-/* The caller's guard, started on first use; 0 if none could be started. */
-static tr_pid guard_of_self(void) {
-    char name[32];
-    tr_pid self = tr_self();
-    guard_name(name, self);
-    tr_pid g = tr_whereis(name);
-    if (g) return g;
-    /* A process never migrates once started, and a guard on another scheduler than
-     * its caller costs a thread wakeup per reply (~10x a call). Waiting for it to run
-     * usually starts it on our scheduler; an idle scheduler may steal it first, so a
-     * few tries are allowed. */
-    int here = scheduler_of(self);
-    for (int attempt = 0; attempt < 4; attempt++) {
-        if (g) tr_exit_pid(g, TR_KILL);
-        g = spawn_guard(self);
-        if (!g || scheduler_of(g) == here) break;
-    }
-    if (g) tr_register(name, g);
-    return g;
-}
-
-typedef struct handshake {
-    tr_ref call, guard_mon;
-} handshake;
-
-static bool is_handshake(const tr_msg *m, void *arg) {
-    const handshake *h = arg;
-    return m->ref == h->call || (m->kind == TR_MSG_DOWN && m->ref == h->guard_mon);
-}
-
-/* After a timeout: tells the guard to drop call's reply, and returns the reply if the
- * guard had forwarded it already (NULL if not). */
-static tr_msg *abandon_call(tr_pid g, tr_ref call, tr_pid server) {
-    handshake h = {.call = call, .guard_mon = tr_monitor(g)};
-    tr_send_ref(g, TR_GEN_TAG_ABANDON, call, &server, sizeof server);
-    tr_msg *reply = NULL;
-    for (;;) {
-        tr_msg *m = tr_receive_match(is_handshake, &h, TR_INFINITY);
-        bool done = m->kind == TR_MSG_DOWN || m->tag == TR_GEN_TAG_ABANDONED;
-        if (!done && m->tag == TR_GEN_TAG_REPLY && !reply) reply = m;
-        else tr_msg_free(m);
-        if (done) break;
-    }
-    tr_demonitor(h.guard_mon);
-    if (reply) {
-        tr_pid none = 0;
-        tr_send_ref(g, TR_GEN_TAG_ABANDON, call, &none, sizeof none);
-    }
-    return reply;
-}
-
 /* ================================================================ calls */
 
 int tr_gen_call(tr_pid server, uint64_t tag, const void *req, size_t len, int64_t timeout_ms,
@@ -460,36 +297,29 @@ int tr_gen_call(tr_pid server, uint64_t tag, const void *req, size_t len, int64_
     if (why) *why = NULL;
     if (tag >= TR_TAG_RESERVED) return TR_EINVAL;
     if (timeout_ms < 0) timeout_ms = TR_INFINITY;
-    tr_pid g = timeout_ms != TR_INFINITY ? guard_of_self() : 0;
-    tr_ref mref = tr_monitor(server); /* also the receive marker: the wait skips older mail */
-    uint64_t hdr[2] = {tag, g ? g : tr_self()};
+    /* The monitor's ref is the call's ref and its alias: the server replies with
+     * tr_send_alias, so once we demonitor (timeout) or take the DOWN, a late reply is
+     * dropped on arrival. It is also the receive marker: the wait skips older mail. */
+    tr_ref mref = tr_monitor(server);
+    uint64_t hdr[2] = {tag, tr_self()};
     int rc = send_framed(server, TR_GEN_TAG_CALL, mref, hdr, sizeof hdr, req, len);
     if (rc != 0) {
         tr_demonitor(mref);
         return rc;
     }
     tr_msg *m = tr_receive_ref(mref, timeout_ms);
-    if (m && m->kind == TR_MSG_DOWN) {
-        /* A reply sent just before the server ended may still be on its way through the
-         * guard: the handshake finds it (the guard had it before we saw the DOWN). */
-        tr_msg *late = g ? abandon_call(g, mref, server) : NULL;
-        if (late) {
-            tr_msg_free(m);
-            m = late;
-            goto replied;
-        }
+    if (m && m->kind == TR_MSG_DOWN) { /* a reply sent before the end would have come first */
         bool noproc = tr_reason_eq(m->reason, TR_NOPROC);
         set_why(why, m->reason);
         tr_msg_free(m);
         return noproc ? TR_ENOPROC : TR_OTP_EEXIT;
     }
     tr_demonitor(mref);
-    if (!m && g) m = abandon_call(g, mref, server);
+    if (!m) m = tr_receive_ref(mref, 0); /* a reply that raced the timeout counts, as in OTP */
     if (!m) {
         set_why(why, TR_TIMEOUT);
         return TR_ETIMEDOUT;
     }
-replied:
     if (reply) *reply = m;
     else tr_msg_free(m);
     return 0;
@@ -518,11 +348,11 @@ int tr_gen_cast_name(const char *name, uint64_t tag, const void *req, size_t len
 }
 
 int tr_gen_reply(tr_gen_from from, const void *data, size_t len) {
-    return tr_send_ref(from.pid, TR_GEN_TAG_REPLY, from.ref, data, len);
+    return tr_send_alias(from.pid, TR_GEN_TAG_REPLY, from.ref, data, len);
 }
 
 int tr_gen_reply_bin(tr_gen_from from, tr_bin *bin) {
-    return tr_send_bin(from.pid, TR_GEN_TAG_REPLY, from.ref, bin);
+    return tr_send_alias_bin(from.pid, TR_GEN_TAG_REPLY, from.ref, bin);
 }
 
 int tr_gen_stop(tr_pid server, const tr_reason *reason, int64_t timeout_ms, const tr_reason **why) {

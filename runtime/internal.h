@@ -97,6 +97,7 @@ size_t tr__map_memory(const tr__map *m);
 
 enum tr__sig {
     TR__SIG_MSG,       /* a user message */
+    TR__SIG_ALIAS,     /* a user message kept only while the receiver holds monitor ref */
     TR__SIG_DOWN,      /* a monitor fired (becomes a DOWN message if still monitored) */
     TR__SIG_EXIT,      /* exit/2 from `from` */
     TR__SIG_EXIT_LINK, /* `from` died and was linked to us */

@@ -132,6 +132,10 @@ void tr__drain(tr__proc *p) {
         case TR__SIG_MSG:
             tr__queue_append(p, n);
             continue;
+        case TR__SIG_ALIAS: /* only the owner writes mons, so no lock to read it */
+            if (tr__map_get(&p->mons, n->msg.ref, NULL)) tr__queue_append(p, n);
+            else tr__node_free(n); /* its call was given up: never delivered */
+            continue;
         case TR__SIG_DOWN: {
             tr__info_lock(p);
             bool live = tr__map_del(&p->mons, n->msg.ref, NULL);
@@ -194,9 +198,11 @@ void tr__dead_signals(tr__proc *p, tr__node *list) {
 
 /* ---------------------------------------------------------------- sending */
 
-static int send_node(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t len, tr_bin *bin) {
+static int send_node(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t len, tr_bin *bin,
+                     int sig) {
     tr__node *n = tr__node_new(bin ? 0 : len);
     if (!n) return TR_ENOMEM;
+    n->sig = (uint8_t)sig;
     tr__proc *self = tr__cur();
     n->msg.kind = TR_MSG_USER;
     n->msg.tag = tag;
@@ -217,22 +223,31 @@ static int send_node(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size
 }
 
 int tr_send(tr_pid to, uint64_t tag, const void *data, size_t len) {
-    return send_node(to, tag, 0, data, len, NULL);
+    return send_node(to, tag, 0, data, len, NULL, TR__SIG_MSG);
 }
 
 int tr_send_ref(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t len) {
-    return send_node(to, tag, ref, data, len, NULL);
+    return send_node(to, tag, ref, data, len, NULL, TR__SIG_MSG);
 }
 
 int tr_send_bin(tr_pid to, uint64_t tag, tr_ref ref, tr_bin *bin) {
     if (!bin) return TR_EINVAL;
-    return send_node(to, tag, ref, NULL, 0, bin);
+    return send_node(to, tag, ref, NULL, 0, bin, TR__SIG_MSG);
+}
+
+int tr_send_alias(tr_pid to, uint64_t tag, tr_ref ref, const void *data, size_t len) {
+    return send_node(to, tag, ref, data, len, NULL, TR__SIG_ALIAS);
+}
+
+int tr_send_alias_bin(tr_pid to, uint64_t tag, tr_ref ref, tr_bin *bin) {
+    if (!bin) return TR_EINVAL;
+    return send_node(to, tag, ref, NULL, 0, bin, TR__SIG_ALIAS);
 }
 
 int tr_send_named(const char *name, uint64_t tag, const void *data, size_t len) {
     tr_pid pid = tr_whereis(name);
     if (!pid) return TR_EBADNAME;
-    return send_node(pid, tag, 0, data, len, NULL);
+    return send_node(pid, tag, 0, data, len, NULL, TR__SIG_MSG);
 }
 
 /* ---------------------------------------------------------------- receiving */

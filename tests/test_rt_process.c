@@ -170,6 +170,41 @@ static void test_receive_by_ref_skips_older_messages(void **state) {
     rt_run(2, marker_root, NULL);
 }
 
+/* Replies through a monitor alias: delivered while the monitor is held, dropped once
+ * it is gone (demonitor, or its DOWN received). */
+static void alias_replier(void *arg) {
+    (void)arg;
+    for (;;) {
+        tr_msg *m = tr_receive(TR_INFINITY);
+        tr_sleep(*(const int *)m->data); /* answer after the given delay */
+        tr_send_alias(m->from, T_ECHO, m->ref, "late", 4);
+        tr_msg_free(m);
+    }
+}
+
+static void alias_root(void *arg) {
+    (void)arg;
+    tr_pid r = tr_spawn_link(alias_replier, NULL);
+    int now = 0, later = 100;
+    tr_ref mon = tr_monitor(r);
+    tr_send_ref(r, T_A, mon, &now, sizeof now);
+    tr_msg *m = tr_receive_ref(mon, 5000);
+    CHECK(m && m->kind == TR_MSG_USER && m->len == 4); /* held: delivered */
+    tr_msg_free(m);
+    tr_send_ref(r, T_A, mon, &later, sizeof later);
+    CHECK(tr_receive_ref(mon, 10) == NULL); /* give up, as a timed-out call does */
+    tr_demonitor(mon);
+    tr_sleep(300);
+    CHECK(tr_mailbox_len() == 0); /* the late reply was dropped on arrival */
+    tr_unlink(r);
+    tr_exit_pid(r, TR_KILL);
+}
+
+static void test_alias_reply_dropped_after_demonitor(void **state) {
+    (void)state;
+    rt_run(2, alias_root, NULL);
+}
+
 /* ---------------------------------------------------------------- many senders */
 
 #define SENDERS 8
@@ -333,6 +368,7 @@ int main(void) {
         cmocka_unit_test(test_send_copies_and_binaries_are_shared),
         cmocka_unit_test(test_selective_receive_keeps_order_and_times_out),
         cmocka_unit_test(test_receive_by_ref_skips_older_messages),
+        cmocka_unit_test(test_alias_reply_dropped_after_demonitor),
         cmocka_unit_test(test_many_senders_on_all_schedulers_one_mailbox),
         cmocka_unit_test(test_registered_names),
         cmocka_unit_test(test_yield_lets_others_run_on_one_scheduler),
