@@ -82,6 +82,7 @@ typedef struct host {
     size_t heap_idx;
     int inflight;
     uint8_t state, robots_state, robots_failures;
+    bool robots_unreachable; /* its "disallow all" stands for a robots.txt it could not get */
     char key[];
 } host;
 
@@ -828,7 +829,9 @@ void tw_frontier_robots(tw_frontier *f, const char *key, tw_robots *r, int64_t n
         }
         tw_robots_free(r);
         r = tw_robots_disallow_all(); /* NULL if out of memory: then allowed, not stuck */
-    }
+        h->robots_unreachable = true;
+    } else
+        h->robots_unreachable = false;
     tw_robots_free(h->rules);
     h->rules = r;
     h->robots_state = R_KNOWN;
@@ -839,6 +842,12 @@ reschedule:
         set_state(f, h, H_IDLE);
         schedule(f, h);
     }
+}
+
+bool tw_frontier_robots_unreachable(tw_frontier *f, const char *key)
+{
+    host *h = host_find(f, key);
+    return h && h->robots_unreachable;
 }
 
 void tw_frontier_set_interval(tw_frontier *f, const char *key, int64_t interval_ms)

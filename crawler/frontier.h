@@ -157,6 +157,10 @@ int tw_frontier_retry(tw_frontier *f, tw_frontier_item *it, int64_t not_before);
  */
 void tw_frontier_robots(tw_frontier *f, const char *host, tw_robots *r, int64_t now);
 
+/* Whether host's URLs are disallowed only because its robots.txt could not be fetched
+ * (TW_FRONTIER_ROBOTS_TRIES times), rather than by rules it served: for a truer error. */
+bool tw_frontier_robots_unreachable(tw_frontier *f, const char *host);
+
 /* Sets host's least interval between starts (robots.txt Crawl-delay, in ms); the
  * interval used is the larger of it and the frontier's. From its next start on. */
 void tw_frontier_set_interval(tw_frontier *f, const char *host, int64_t interval_ms);

@@ -207,6 +207,7 @@ typedef struct tr__sched {
     void *altstack;
 
     tr__proc *local_head, *local_tail; /* this thread only */
+    tr__proc *runnext;                 /* this thread only: the newest spawn, run next */
     pthread_mutex_t lock;              /* guards remote_* and fresh_* */
     tr__proc *remote_head, *remote_tail;
     tr__proc *fresh_head, *fresh_tail;

@@ -114,6 +114,15 @@ static void wake_one_sleeper(void) {
 
 void tr__enqueue_fresh(tr__proc *p) {
     tr__sched *s = tr__tls_sched ? tr__tls_sched : &tr__rt.scheds[0];
+    if (s == tr__tls_sched) {
+        /* The newest spawn runs next on the spawner's thread and is not stolen (Go's
+         * runnext): a process that spawns a helper and then waits on it keeps the pair
+         * on one scheduler. The one it displaces becomes stealable like any other. */
+        tr__proc *older = s->runnext;
+        s->runnext = p;
+        if (!older) return;
+        p = older;
+    }
     pthread_mutex_lock(&s->lock);
     list_push(&s->fresh_head, &s->fresh_tail, p);
     if (atomic_fetch_add(&s->fresh_n, 1) == 0) atomic_store(&s->fresh_since, tr__now_ns());
@@ -270,6 +279,11 @@ static tr__proc *steal(tr__sched *s) {
 
 static tr__proc *next_runnable(tr__sched *s) {
     s->ticks++;
+    if (s->runnext) {
+        tr__proc *p = s->runnext;
+        s->runnext = NULL;
+        return p;
+    }
     if (!s->local_head || (s->ticks & 63) == 0) drain_remote(s);
     tr__proc *p;
     /* New processes get a turn now and then even on a busy scheduler. */
@@ -279,7 +293,7 @@ static tr__proc *next_runnable(tr__sched *s) {
 }
 
 static bool has_work(tr__sched *s) {
-    if (s->local_head || atomic_load(&s->remote_n) || atomic_load(&s->fresh_n)) return true;
+    if (s->runnext || s->local_head || atomic_load(&s->remote_n) || atomic_load(&s->fresh_n)) return true;
     for (int i = 0; i < tr__rt.nsched; i++)
         if (atomic_load_explicit(&tr__rt.scheds[i].fresh_n, memory_order_relaxed) > 0) return true;
     return false;
@@ -302,7 +316,7 @@ static void idle(tr__sched *s) {
     }
     int64_t now = tr__now();
     int64_t next = tr__timers_run(s, now);
-    if (s->local_head) return;
+    if (s->local_head || s->runnext) return;
     atomic_store(&s->sleeping, 1);
     atomic_fetch_add(&tr__rt.sleepers, 1);
     if (!has_work(s) && !atomic_load(&tr__rt.stopping)) {
