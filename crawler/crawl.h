@@ -4,7 +4,7 @@
  *
  *   trawl (application, rest_for_one)
  *   ├── server        gen_server: frontier, seen set, outcomes, retries; starts and
- *   │                 monitors Downloaders; writes pages.jsonl
+ *   │                 monitors Downloaders; writes pages.jsonl and the state store
  *   ├── http          the HTTP service processes (libcurl multi handles)
  *   ├── rate_limiter  gen_server: per-host in-flight and start-rate slots, a blocking
  *   │                 pool that monitors the Downloaders holding slots
@@ -80,6 +80,7 @@ enum {
     TW_TAG_PUMP,         /* server to itself: look for work */
     TW_TAG_PROGRESS,     /* server to itself: redraw the progress line */
     TW_TAG_STOP,         /* server: finish (limit reached, interrupted) */
+    TW_TAG_FLUSH,        /* server to itself: commit the store batch, write pages.jsonl lines */
 };
 
 typedef struct tw_interval_msg {

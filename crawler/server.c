@@ -6,6 +6,15 @@
  * decides, from its report or its DOWN, whether the URL ended or is tried again later
  * (exponential backoff with jitter, or Retry-After). It writes pages.jsonl, one line
  * per ended URL, each with a single write() so a crash never leaves half a line.
+ *
+ * Durability (docs/crawler.md, "State store" and "Resume"): every change to the
+ * frontier (a URL queued, retried, ended) goes into a batch for the state store, and
+ * every pages.jsonl line waits beside it. Every FLUSH_MS, or once FLUSH_CHANGES are
+ * waiting, the batch is committed and only then are the lines written, both on the
+ * blocking pool. So a page's line is never in pages.jsonl before the links it
+ * discovered are in the store: a SIGKILL at any moment loses no URL. On start the
+ * Server rebuilds the frontier from pages.jsonl (the URLs that ended) and the store
+ * (every URL queued), which also makes a restart by the supervisor resume correctly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +31,7 @@
 #include "pages.h"
 #include "robots.h"
 #include "scope.h"
+#include "store.h"
 #include "url.h"
 
 typedef struct flight { /* a Downloader at work */
@@ -34,12 +44,19 @@ typedef struct flight { /* a Downloader at work */
 } flight;
 
 #define FLIGHT_BUCKETS 1024
+#define FLUSH_MS 100       /* longest a change waits for its commit */
+#define FLUSH_CHANGES 1024 /* commit at once when this many changes wait */
 
 typedef struct server {
     const tw_crawl_config *cfg;
     tw_frontier *frontier;
     tw_scope_filter *scope;
     tw_pages *pages;
+    tw_store *store;
+    tw_store_batch *batch;         /* store changes waiting for their commit */
+    tw_page_record *lines;         /* pages.jsonl lines waiting for that commit (owned copies) */
+    size_t nlines, lines_cap;
+    bool flush_armed;              /* a TW_TAG_FLUSH timer is pending */
     char *product;                 /* robots.txt product token */
     tw_fetcher fetcher;
     tr_pid limiter, downloaders;
@@ -60,34 +77,139 @@ static int64_t wall_ms(void) {
 
 /* ---------------------------------------------------------------- finishing */
 
-static void finish(server *s, const char *why) {
+static void flush_or_crash(server *s);
+
+/* Asks the application to stop normally: it stops us and the rest, in order. The
+ * application may not be registered yet when the crawl has nothing left to do from
+ * the start (a finished crawl resumed): then ask again a little later. */
+static void request_stop(void) {
+    if (tr_app_stop(TW_CRAWL_APP, NULL) != 0) tr_send_after(20, tr_self(), TW_TAG_STOP, NULL, 0);
+}
+
+static void finish(server *s) {
     if (s->stopping) return;
     s->stopping = true;
     if (s->cfg->progress) fputc('\n', stderr);
-    tr_reason *r = why ? tr_reason_new("%s", why) : NULL;
-    tr_app_stop(TW_CRAWL_APP, r); /* the application stops us and the rest, in order */
-    tr_reason_unref(r);
+    flush_or_crash(s); /* the crawl is complete on disk before the tree stops */
+    request_stop();
 }
 
 static void check_done(server *s) {
     if (s->stopping) return;
     if (s->cfg->max_pages > 0 && s->ended >= s->cfg->max_pages) {
-        finish(s, NULL);
+        finish(s);
         return;
     }
-    if (s->in_flight == 0 && s->retries_pending == 0 && tw_frontier_queued(s->frontier) == 0) finish(s, NULL);
+    if (s->in_flight == 0 && s->retries_pending == 0 && tw_frontier_queued(s->frontier) == 0) finish(s);
+}
+
+/* ---------------------------------------------------------------- the store */
+
+static char *dup_or_null(const char *p) {
+    if (!p) return NULL;
+    char *d = strdup(p);
+    if (!d) tr_crash("out of memory");
+    return d;
+}
+
+static void free_line(tw_page_record *r) {
+    free((char *)r->url);
+    free((char *)r->error);
+    free((char *)r->parent);
+    free((char *)r->content_type);
+    free((char *)r->redirect);
+}
+
+/* What one flush hands the blocking pool: heap memory only, the Server waits meanwhile. */
+typedef struct flush_job {
+    tw_store *store;
+    tw_store_batch *batch;
+    tw_pages *pages;
+    const tw_page_record *lines;
+    size_t nlines;
+    const char *out_dir;
+    int failed;
+    char err[600];
+} flush_job;
+
+/* The order is the point: the store's commit first, then the lines. */
+static void flush_run(void *arg) {
+    flush_job *j = arg;
+    if (tw_store_commit(j->store, j->batch, j->err, sizeof j->err) != 0) {
+        j->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < j->nlines; i++) {
+        int rc = tw_pages_write(j->pages, &j->lines[i]);
+        if (rc != 0) {
+            snprintf(j->err, sizeof j->err, "cannot write %s/%s: %s", j->out_dir, TW_PAGES_FILE, strerror(-rc));
+            j->failed = 1;
+            return;
+        }
+    }
+}
+
+/* Commits the waiting changes and writes the waiting lines. Returns 0, or -1 with the
+ * reason in err (n bytes). */
+static int flush(server *s, char *err, size_t n) {
+    if (!s->store || (tw_store_batch_len(s->batch) == 0 && s->nlines == 0)) return 0;
+    flush_job *j = calloc(1, sizeof *j);
+    if (!j) tr_crash("out of memory");
+    *j = (flush_job){.store = s->store, .batch = s->batch, .pages = s->pages, .lines = s->lines,
+                     .nlines = s->nlines, .out_dir = s->cfg->out_dir};
+    if (tr_blocking(flush_run, j, 0) != 0) flush_run(j); /* no memory for the job: do it here */
+    for (size_t i = 0; i < s->nlines; i++) free_line(&s->lines[i]);
+    s->nlines = 0;
+    int rc = j->failed ? -1 : 0;
+    if (rc) snprintf(err, n, "%s", j->err);
+    free(j);
+    return rc;
+}
+
+static void flush_or_crash(server *s) {
+    char err[600];
+    if (flush(s, err, sizeof err) != 0) tr_crash("%s", err);
+}
+
+/* Called after each message: commits now if enough waits, else within FLUSH_MS. */
+static void maybe_flush(server *s) {
+    size_t waiting = tw_store_batch_len(s->batch) + s->nlines;
+    if (waiting >= FLUSH_CHANGES) {
+        flush_or_crash(s);
+    } else if (waiting > 0 && !s->flush_armed) {
+        s->flush_armed = true;
+        tr_send_after(FLUSH_MS, tr_self(), TW_TAG_FLUSH, NULL, 0);
+    }
+}
+
+/* Keeps a copy of rec to write once the batch it belongs to is committed. */
+static void keep_line(server *s, const tw_page_record *rec) {
+    if (s->nlines == s->lines_cap) {
+        size_t cap = s->lines_cap ? s->lines_cap * 2 : 64;
+        tw_page_record *l = realloc(s->lines, cap * sizeof *l);
+        if (!l) tr_crash("out of memory");
+        s->lines = l;
+        s->lines_cap = cap;
+    }
+    tw_page_record *c = &s->lines[s->nlines++];
+    *c = *rec;
+    c->url = dup_or_null(rec->url);
+    c->error = dup_or_null(rec->error);
+    c->parent = dup_or_null(rec->parent);
+    c->content_type = dup_or_null(rec->content_type);
+    c->redirect = dup_or_null(rec->redirect);
+}
+
+static void store_check(int rc) {
+    if (rc != 0) tr_crash("out of memory");
 }
 
 /* ---------------------------------------------------------------- outcomes */
 
 static void record(server *s, const tw_frontier_item *it, const tw_page_record *rec) {
     if (s->stopping) return;
-    if (tw_pages_write(s->pages, rec) != 0) {
-        char why[512];
-        snprintf(why, sizeof why, "cannot write %s/pages.jsonl: %s", s->cfg->out_dir, strerror(errno));
-        tr_crash("%s", why);
-    }
-    (void)it;
+    keep_line(s, rec);
+    store_check(tw_store_batch_ended(s->batch, it->url, rec->attempts));
     s->ended++;
     if (rec->error) s->errors++;
 }
@@ -103,7 +225,8 @@ static void record_simple(server *s, const tw_frontier_item *it, const char *err
 static void discover(server *s, const tw_frontier_item *from, const char *url, int depth) {
     if (s->cfg->max_depth >= 0 && depth > s->cfg->max_depth) return;
     if (!tw_scope_allows(s->scope, from->seed, url)) return;
-    tw_frontier_add(s->frontier, url, depth, from->url, from->seed);
+    if (tw_frontier_add(s->frontier, url, depth, from->url, from->seed) == 1)
+        store_check(tw_store_batch_add_url(s->batch, url, depth, from->url, from->seed));
 }
 
 static double uniform01(void *ctx) { /* the retry jitter's random source */
@@ -114,6 +237,7 @@ static double uniform01(void *ctx) { /* the retry jitter's random source */
 
 /* Queues the URL again after delay_ms; the frontier takes the item. */
 static void retry_later(server *s, flight *f, int64_t delay_ms) {
+    store_check(tw_store_batch_attempts(s->batch, f->item.url, f->item.attempts));
     tw_frontier_retry(s->frontier, &f->item, tr_now_ms() + delay_ms);
     s->retries_scheduled++;
 }
@@ -238,7 +362,12 @@ static void pump(server *s) {
             break;
         }
         if (got == TW_FRONTIER_DISALLOWED) { /* robots.txt forbids it: it ends unfetched */
-            record_simple(s, &it, "disallowed by robots.txt", 0);
+            /* RFC 9309 treats an unreachable robots.txt as "disallow all"; say which. */
+            record_simple(s, &it,
+                          tw_frontier_robots_unreachable(s->frontier, host)
+                              ? "disallowed by robots.txt (robots.txt unreachable)"
+                              : "disallowed by robots.txt",
+                          0);
             tw_frontier_item_free(&it);
             check_done(s);
             continue;
@@ -270,6 +399,42 @@ static void progress(server *s) {
 
 /* ---------------------------------------------------------------- gen_server */
 
+/* tw_pages_repair's callback: a URL with a line in pages.jsonl has ended. */
+static int mark_ended(void *ctx, const char *url, size_t len) {
+    (void)len;
+    server *s = ctx;
+    return tw_frontier_mark_seen(s->frontier, url) < 0 ? -1 : 0;
+}
+
+/* tw_store_load_urls's callback: every stored URL without a line is queued again, those
+ * marked ended too (their line had not been written when the crawl stopped). */
+static int requeue(void *ctx, const tw_store_url *u) {
+    server *s = ctx;
+    return tw_frontier_add(s->frontier, u->url, u->depth, u->parent, u->seed) == TW_FRONTIER_ENOMEM;
+}
+
+/* Rebuilds the frontier: pages.jsonl first (repaired after a crash), then the store,
+ * then the seeds the configuration names (new ones are stored). 0, or -1 with err. */
+static int resume(server *s, char *err, size_t n) {
+    const tw_crawl_config *cfg = s->cfg;
+    long lines = tw_pages_repair(cfg->out_dir, mark_ended, s);
+    if (lines < 0) {
+        snprintf(err, n, "cannot read %s/%s: %s", cfg->out_dir, TW_PAGES_FILE,
+                 lines == -ECANCELED ? "out of memory" : strerror((int)-lines));
+        return -1;
+    }
+    s->ended = lines;
+    if (!(s->store = tw_store_open(cfg->out_dir, err, n))) return -1;
+    if (tw_store_load_urls(s->store, requeue, s, err, n) < 0) {
+        if (!err[0]) snprintf(err, n, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nseeds; i++)
+        if (tw_frontier_add(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i]) == 1)
+            store_check(tw_store_batch_add_url(s->batch, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
+    return 0;
+}
+
 static void init(void *arg, void **state, tr_gen_ret *out) {
     const tw_crawl_config *cfg = arg;
     server *s = calloc(1, sizeof *s);
@@ -280,10 +445,17 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     s->cfg = cfg;
     s->started_ms = tr_now_ms();
     s->rng = (uint64_t)wall_ms() ^ tr_random();
+    int64_t interval = cfg->rate > 0 ? (int64_t)(1000.0 / cfg->rate + 0.5) : 0;
+    s->frontier = tw_frontier_new(cfg->per_host, interval, !cfg->ignore_robots);
+    s->batch = tw_store_batch_new();
     char err[1024] = "";
-    if (mkdir(cfg->out_dir, 0777) != 0 && errno != EEXIST)
+    if (!s->frontier || !s->batch)
+        snprintf(err, sizeof err, "out of memory");
+    else if (mkdir(cfg->out_dir, 0777) != 0 && errno != EEXIST)
         snprintf(err, sizeof err, "cannot create the output directory %s: %s", cfg->out_dir, strerror(errno));
-    else if (!(s->pages = tw_pages_open(cfg->out_dir, err, sizeof err))) {
+    else if (resume(s, err, sizeof err) != 0) {
+        /* err says what and where */
+    } else if (!(s->pages = tw_pages_open(cfg->out_dir, err, sizeof err))) {
         /* err says what and where */
     } else if (!(s->scope = tw_scope_new(cfg->scope, cfg->includes, cfg->nincludes, cfg->excludes,
                                          cfg->nexcludes, err, sizeof err))) {
@@ -291,14 +463,17 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     }
     if (err[0]) {
         tw_pages_close(s->pages);
+        tw_store_close(s->store);
+        tw_store_batch_free(s->batch);
+        tw_frontier_free(s->frontier);
         free(s);
         tr_gen_ret_stop(out, tr_reason_new("%s", err));
         return;
     }
     s->product = tw_user_agent_product(cfg->user_agent);
-    int64_t interval = cfg->rate > 0 ? (int64_t)(1000.0 / cfg->rate + 0.5) : 0;
-    s->frontier = tw_frontier_new(cfg->per_host, interval, !cfg->ignore_robots);
-    for (size_t i = 0; i < cfg->nseeds; i++) tw_frontier_add(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i]);
+    /* So that the supervisor's shutdown runs terminate, which commits what waits. */
+    tr_trap_exit(true);
+    maybe_flush(s); /* new seeds */
     tr_send(tr_self(), TW_TAG_PUMP, NULL, 0);
     if (cfg->progress) tr_send_after(500, tr_self(), TW_TAG_PROGRESS, NULL, 0);
     *state = s;
@@ -329,6 +504,7 @@ static void handle_cast(const tr_msg *req, void *state, tr_gen_ret *out) {
     }
     flight_end(s, f);
     pump(s);
+    maybe_flush(s);
 }
 
 static void handle_info(const tr_msg *msg, void *state, tr_gen_ret *out) {
@@ -355,19 +531,31 @@ static void handle_info(const tr_msg *msg, void *state, tr_gen_ret *out) {
         pump(s);
     } else if (msg->kind == TR_MSG_USER && msg->tag == TW_TAG_PROGRESS) {
         progress(s);
+    } else if (msg->kind == TR_MSG_USER && msg->tag == TW_TAG_STOP) {
+        request_stop();
+    } else if (msg->kind == TR_MSG_USER && msg->tag == TW_TAG_FLUSH) {
+        s->flush_armed = false;
+        flush_or_crash(s);
     }
+    maybe_flush(s);
 }
 
 static void terminate(const tr_reason *reason, void *state) {
     (void)reason;
     server *s = state;
+    char err[600];
+    if (flush(s, err, sizeof err) != 0) fprintf(stderr, "trawl: %s\n", err); /* what was recorded stays */
     for (int b = 0; b < FLIGHT_BUCKETS; b++)
         for (flight *f = s->flights[b], *n; f; f = n) {
             n = f->next;
             tw_frontier_item_free(&f->item);
             free(f);
         }
+    for (size_t i = 0; i < s->nlines; i++) free_line(&s->lines[i]);
+    free(s->lines);
     tw_pages_close(s->pages);
+    tw_store_close(s->store);
+    tw_store_batch_free(s->batch);
     tw_scope_free(s->scope);
     tw_frontier_free(s->frontier);
     free(s->product);

@@ -1,0 +1,408 @@
+/* test_resume.c -- durability of `trawl crawl`: SIGKILL at random moments and resume,
+ * SIGINT, the directory lock, foreign and unwritable --out, options stored and
+ * overridden. Runs the real binary against the loopback test server and measures at
+ * the server which URLs were requested after each interruption. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "testserver.h"
+
+extern char **environ;
+static char trawl_bin[PATH_MAX];
+static char workdir[PATH_MAX];
+
+#define SITE_PAGES 300
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Starts trawl with args (NULL-ended), stdout to /dev/null, stderr to workdir/stderr.txt. */
+static pid_t spawn_trawl_v(const char *first, va_list ap) {
+    const char *argv[64] = {trawl_bin};
+    int argc = 1;
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
+    argv[argc] = NULL;
+    char errpath[PATH_MAX + 16];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = posix_spawn(&pid, trawl_bin, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) fail_msg("cannot run %s: %s", trawl_bin, strerror(rc));
+    return pid;
+}
+
+static pid_t spawn_trawl(const char *first, ...) {
+    va_list ap;
+    va_start(ap, first);
+    pid_t pid = spawn_trawl_v(first, ap);
+    va_end(ap);
+    return pid;
+}
+
+/* The exit status of pid as a shell gives it (128+N for signal N). */
+static int wait_status(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void read_stderr(char *err, size_t n) {
+    char errpath[PATH_MAX + 16];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
+    err[0] = 0;
+    FILE *f = fopen(errpath, "r");
+    if (!f) return;
+    size_t got = fread(err, 1, n - 1, f);
+    err[got] = 0;
+    fclose(f);
+}
+
+/* Runs trawl to its end; returns the exit status and the stderr text in err (if not NULL). */
+static int run_trawl(char *err, size_t errn, const char *first, ...) {
+    va_list ap;
+    va_start(ap, first);
+    pid_t pid = spawn_trawl_v(first, ap);
+    va_end(ap);
+    int rc = wait_status(pid);
+    if (err) read_stderr(err, errn);
+    return rc;
+}
+
+/* A fresh (absent) path under workdir. */
+static const char *outdir(const char *name) {
+    static char buf[PATH_MAX + 64];
+    snprintf(buf, sizeof buf, "%s/%s", workdir, name);
+    char cmd[PATH_MAX + 80];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", buf);
+    if (system(cmd) != 0) fail_msg("cannot clear %s", buf);
+    return buf;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* Page numbers named by the complete lines of DIR/pages.jsonl ("/p/N" URLs): counts[N]
+ * is how many lines name page N. A last line without its newline is not counted (the
+ * crawler repairs it away on resume). Returns the number of complete lines. */
+static int page_lines(const char *dir, int counts[SITE_PAGES]) {
+    memset(counts, 0, sizeof(int) * SITE_PAGES);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/pages.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n') break;
+        n++;
+        const char *p = strstr(line, "/p/");
+        if (!p || p > strstr(line, "\",")) continue; /* a line for another URL */
+        int k = atoi(p + 3);
+        if (k >= 0 && k < SITE_PAGES) counts[k]++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static int pages_in(const char *dir) {
+    int counts[SITE_PAGES];
+    return page_lines(dir, counts);
+}
+
+/* The generated site: /p/N links to three others; every page reachable from /p/0. A
+ * few ms per page so a crawl lasts long enough to be interrupted. */
+static void site_page(const ts_request *req, ts_response *resp, void *ctx) {
+    int delay_ms = *(const int *)ctx;
+    int n = atoi(req->path + 3);
+    if (n < 0 || n >= SITE_PAGES) {
+        ts_set_status(resp, 404);
+        return;
+    }
+    if (delay_ms > 0) sleep_ms(delay_ms);
+    ts_add_header(resp, "Content-Type", "text/html");
+    ts_printf_body(resp, "<title>%d</title><a href=/p/%d>a</a> <a href=/p/%d>b</a> <a href=/p/%d>c</a>", n,
+                   (n + 1) % SITE_PAGES, (n * 7 + 3) % SITE_PAGES, (n * 13 + 5) % SITE_PAGES);
+}
+
+static ts_server *site(int *delay_ms, char *seed, size_t n) {
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    assert_non_null(ts);
+    assert_int_equal(ts_route_fn(ts, "/p/*", site_page, delay_ms), 0);
+    ts_url(ts, "/p/0", seed, n);
+    return ts;
+}
+
+/* Waits until DIR/pages.jsonl holds at least `lines` complete lines (or fails). */
+static void wait_for_lines(const char *dir, int lines, pid_t pid) {
+    int64_t deadline = now_ms() + 20000;
+    while (pages_in(dir) < lines) {
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            fail_msg("no %d lines in %s/pages.jsonl after 20 s", lines, dir);
+        }
+        sleep_ms(5);
+    }
+}
+
+/* Every page of the site has exactly one line. */
+static void assert_each_page_once(const char *dir) {
+    int counts[SITE_PAGES];
+    int n = page_lines(dir, counts);
+    for (int k = 0; k < SITE_PAGES; k++)
+        if (counts[k] != 1) fail_msg("page /p/%d has %d lines in pages.jsonl (want 1)", k, counts[k]);
+    assert_int_equal(n, SITE_PAGES);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* SIGKILL at random moments, resuming each time with `--out DIR` alone: in the end
+ * every page has exactly one line, and no page with a line at the moment of a kill was
+ * requested again afterwards (measured at the server). */
+static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **state) {
+    (void)state;
+    int delay = 4;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = outdir("kill");
+    unsigned rng = (unsigned)time(NULL) ^ (unsigned)getpid();
+    print_message("kill schedule seed %u\n", rng);
+    enum { KILLS = 8 };
+    int recorded[KILLS][SITE_PAGES]; /* lines per page at each kill */
+    int log_at[KILLS];               /* requests logged at the server at each kill */
+    int kills = 0;
+    int64_t t0 = now_ms();
+    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "--per-host", "2", "-o", out, seed, NULL);
+    wait_for_lines(out, 1, pid); /* the crawl is stored: from now on it can be resumed */
+    for (;;) {
+        sleep_ms(30 + (int)(rand_r(&rng) % 300));
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) { /* it finished first */
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            break;
+        }
+        kill(pid, SIGKILL);
+        assert_int_equal(wait_status(pid), 128 + SIGKILL);
+        log_at[kills] = ts_requests(ts, NULL, NULL, 0);
+        int lines = page_lines(out, recorded[kills]);
+        print_message("kill %d: %d lines\n", kills + 1, lines);
+        kills++;
+        if (kills == KILLS) break;
+        pid = spawn_trawl("crawl", "--quiet", "-o", out, NULL);
+    }
+    if (kills == KILLS) assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    print_message("%d kills, %lld ms in all\n", kills, (long long)(now_ms() - t0));
+    assert_true(kills >= 2); /* the schedule really interrupted the crawl */
+    assert_each_page_once(out);
+
+    int total = ts_requests(ts, NULL, NULL, 0);
+    ts_logged *log = calloc((size_t)total, sizeof *log);
+    assert_non_null(log);
+    ts_requests(ts, NULL, log, total);
+    for (int k = 0; k < kills; k++)
+        for (int i = log_at[k]; i < total; i++) {
+            if (strncmp(log[i].target, "/p/", 3) != 0) continue;
+            int page = atoi(log[i].target + 3);
+            if (page >= 0 && page < SITE_PAGES && recorded[k][page])
+                fail_msg("/p/%d had its line at kill %d and was requested again after it", page, k + 1);
+        }
+    free(log);
+    ts_stop(ts);
+}
+
+/* SIGINT stops the crawl in order within 2 s with status 130; resuming finishes it. */
+static void test_sigint_exits_130_quickly_and_resumes(void **state) {
+    (void)state;
+    int delay = 20;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = outdir("sigint");
+    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
+    wait_for_lines(out, 3, pid);
+    int64_t t = now_ms();
+    kill(pid, SIGINT);
+    assert_int_equal(wait_status(pid), 130);
+    int64_t took = now_ms() - t;
+    print_message("exit after SIGINT in %lld ms\n", (long long)took);
+    assert_true(took < 2000);
+    int before = pages_in(out);
+    assert_true(before >= 3 && before < SITE_PAGES);
+    delay = 0;
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    assert_each_page_once(out);
+    ts_stop(ts);
+}
+
+/* A second trawl on a directory in use is refused, naming the running one's pid. */
+static void test_second_trawl_on_same_dir_is_refused(void **state) {
+    (void)state;
+    int delay = 20;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = outdir("lock");
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s", out);
+    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL);
+    wait_for_lines(dir, 1, pid);
+    char err[2048];
+    /* run_trawl's stderr file is shared: the first one writes nothing while it runs (--quiet). */
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, NULL), 1);
+    char want[PATH_MAX + 128];
+    snprintf(want, sizeof want, "trawl: %s is in use by another trawl (pid %d)", dir, (int)pid);
+    if (!strstr(err, want)) fail_msg("stderr: %s (want \"%s\")", err, want);
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, seed, NULL), 1);
+    kill(pid, SIGKILL);
+    wait_status(pid);
+    ts_stop(ts);
+}
+
+/* A directory holding other files is never taken over; one that cannot be created is
+ * a fatal error naming it. */
+static void test_foreign_or_unwritable_out_exits_1(void **state) {
+    (void)state;
+    char err[2048];
+    const char *out = outdir("foreign");
+    char dir[PATH_MAX + 64], file[PATH_MAX + 80];
+    snprintf(dir, sizeof dir, "%s", out);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(file, sizeof file, "%s/notes.txt", dir);
+    FILE *f = fopen(file, "w");
+    fputs("mine", f);
+    fclose(f);
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, "http://127.0.0.1:9/", NULL), 1);
+    assert_non_null(strstr(err, dir));
+    assert_non_null(strstr(err, "holds no trawl crawl"));
+    char state_path[PATH_MAX + 80];
+    snprintf(state_path, sizeof state_path, "%s/state.sqlite", dir);
+    assert_int_not_equal(access(state_path, F_OK), 0); /* nothing written there */
+    assert_int_equal(access(file, F_OK), 0);
+
+    /* Below a regular file, and in /proc: cannot be created. */
+    char below[PATH_MAX + 100];
+    snprintf(below, sizeof below, "%s/crawl", file);
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", below, "http://127.0.0.1:9/", NULL), 1);
+    assert_non_null(strstr(err, below));
+    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", "/proc/trawl-crawl", "http://127.0.0.1:9/",
+                               NULL), 1);
+    assert_non_null(strstr(err, "/proc/trawl-crawl"));
+}
+
+/* Options are stored with the crawl; given again on resume they override the stored
+ * ones and are stored in their turn. */
+static void test_options_are_stored_and_overridden_on_resume(void **state) {
+    (void)state;
+    int delay = 0;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = outdir("options");
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s", out);
+    assert_int_equal(
+        run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "5", "-o", dir, seed, NULL), 0);
+    assert_int_equal(pages_in(dir), 5);
+    int requests = ts_count(ts, "*");
+    /* Resumed alone: the stored --max-pages 5 holds, nothing is fetched. */
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
+    assert_int_equal(pages_in(dir), 5);
+    assert_int_equal(ts_count(ts, "*"), requests);
+    /* Raised: 12 lines in all, and the new limit is stored. */
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--max-pages", "12", "-o", dir, NULL), 0);
+    assert_int_equal(pages_in(dir), 12);
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
+    assert_int_equal(pages_in(dir), 12);
+
+    char err[512];
+    tw_store *st = tw_store_open(dir, err, sizeof err);
+    assert_non_null(st);
+    char *json = NULL;
+    assert_int_equal(tw_store_get_meta(st, TW_STORE_META_OPTIONS, &json, err, sizeof err), 1);
+    if (!strstr(json, "\"max-pages\":12") || !strstr(json, "\"rate\":0")) /* rate kept from the first run */
+        fail_msg("stored options: %s", json);
+    free(json);
+    tw_store_close(st);
+    ts_stop(ts);
+}
+
+/* Resuming a crawl that already finished fetches nothing and exits 0. */
+static void test_resuming_a_finished_crawl_does_nothing(void **state) {
+    (void)state;
+    int delay = 0;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = outdir("finished");
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s", out);
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL), 0);
+    assert_each_page_once(dir);
+    int requests = ts_count(ts, "*");
+    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, seed, NULL), 0); /* the seed again: a no-op */
+    assert_int_equal(ts_count(ts, "*"), requests);
+    assert_each_page_once(dir);
+    ts_stop(ts);
+}
+
+static int setup(void **state) {
+    (void)state;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return -1;
+    self[n] = 0;
+    snprintf(trawl_bin, sizeof trawl_bin, "%s/../trawl", dirname(self));
+    if (access(trawl_bin, X_OK) != 0) {
+        fprintf(stderr, "test_resume: %s not found (run make first)\n", trawl_bin);
+        return -1;
+    }
+    snprintf(workdir, sizeof workdir, "/tmp/trawl-test-resume-%d", (int)getpid());
+    mkdir(workdir, 0777);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sigkill_at_random_moments_loses_and_repeats_nothing),
+        cmocka_unit_test(test_sigint_exits_130_quickly_and_resumes),
+        cmocka_unit_test(test_second_trawl_on_same_dir_is_refused),
+        cmocka_unit_test(test_foreign_or_unwritable_out_exits_1),
+        cmocka_unit_test(test_options_are_stored_and_overridden_on_resume),
+        cmocka_unit_test(test_resuming_a_finished_crawl_does_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
