@@ -19,55 +19,7 @@
 #include <unistd.h>
 
 #include "testserver.h"
-
-extern char **environ;
-static char trawl_bin[PATH_MAX];
-static char workdir[PATH_MAX];
-
-/* Runs trawl with args (NULL-ended), stdout/stderr to files in workdir; returns the
- * exit status, and the stderr text in err (if not NULL). */
-static int run_trawl(char *err, size_t errn, const char *first, ...) {
-    const char *argv[64] = {trawl_bin};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    char errpath[PATH_MAX + 16];
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, trawl_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", trawl_bin, strerror(rc));
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
-    if (err) {
-        err[0] = 0;
-        FILE *f = fopen(errpath, "r");
-        if (f) {
-            size_t n = fread(err, 1, errn - 1, f);
-            err[n] = 0;
-            fclose(f);
-        }
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* A fresh crawl directory under workdir. */
-static const char *outdir(const char *name) {
-    static char buf[PATH_MAX + 64];
-    snprintf(buf, sizeof buf, "%s/%s", workdir, name);
-    char cmd[PATH_MAX + 80];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", buf);
-    if (system(cmd) != 0) fail_msg("cannot clear %s", buf);
-    return buf;
-}
+#include "trawl_cli.h"
 
 /* The lines of DIR/pages.jsonl (at most max), each a malloc'd string; returns count. */
 static int read_pages(const char *dir, char **lines, int max) {
@@ -123,8 +75,8 @@ static void test_site_each_page_once_equivalent_spellings_once(void **state) {
     html(ts, "/a.html", "<a href=/>home</a><a href=b.html>b</a>");
     html(ts, "/b.html", "<a href=/a.html>a</a><a href=/missing.html>gone</a>");
     html(ts, "/c~.html", "no links");
-    const char *out = outdir("site");
-    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
+    const char *out = tc_outdir("site");
+    int rc = tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
     assert_int_equal(rc, 0);
     assert_int_equal(ts_count(ts, "/"), 1);
     assert_int_equal(ts_count(ts, "/a.html"), 1);
@@ -160,8 +112,8 @@ static void test_retries_are_bounded_and_spaced(void **state) {
     ts_route(ts, "/down", &(ts_spec){.kind = TS_STATIC, .status = 500, .body = "broken"});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("retries");
-    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "2", "-o", out, seed, NULL);
+    const char *out = tc_outdir("retries");
+    int rc = tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "2", "-o", out, seed, NULL);
     assert_int_equal(rc, 0);
     assert_int_equal(ts_count(ts, "/flaky"), 3); /* two failures, then success */
     assert_int_equal(ts_count(ts, "/down"), 3);  /* 1 + --retries 2, then given up */
@@ -196,8 +148,8 @@ static void test_retry_after_is_honoured(void **state) {
                                  .body = "fine"});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("retry_after");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("retry_after");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
     ts_logged r[2];
     assert_int_equal(ts_requests(ts, "/", r, 2), 2);
     assert_true(r[1].t_ms - r[0].t_ms >= 1900); /* Retry-After: 2, not the 1 s backoff */
@@ -216,8 +168,8 @@ static void test_network_failures_are_recorded_with_reasons(void **state) {
     ts_route(ts, "/garbage", &(ts_spec){.kind = TS_GARBAGE});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("failures");
-    int rc = run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "1", "--timeout", "1", "-o",
+    const char *out = tc_outdir("failures");
+    int rc = tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "1", "--timeout", "1", "-o",
                        out, seed, NULL);
     assert_int_equal(rc, 0); /* failed pages are data, not errors */
     /* libcurl retries a request at once, by itself, when a reused keep-alive connection
@@ -258,8 +210,8 @@ static void test_redirects_are_pages_and_loops_end(void **state) {
     ts_route(ts, "/loop2", &(ts_spec){.kind = TS_REDIRECT, .location = "/loop1"});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("redirects");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "0", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("redirects");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "0", "-o", out, seed, NULL), 0);
     assert_int_equal(ts_count(ts, "/loop1"), 1);
     assert_int_equal(ts_count(ts, "/loop2"), 1);
     char *lines[8];
@@ -281,8 +233,8 @@ static void test_limits_max_pages_and_depth_in_a_link_trap(void **state) {
     ts_route(ts, "/trap*", &(ts_spec){.kind = TS_TRAP});
     char seed[128];
     ts_url(ts, "/trap0", seed, sizeof seed);
-    const char *out = outdir("maxpages");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "25", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("maxpages");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "25", "-o", out, seed, NULL), 0);
     char *lines[64];
     int n = read_pages(out, lines, 64);
     assert_int_equal(n, 25); /* exactly N lines */
@@ -290,8 +242,8 @@ static void test_limits_max_pages_and_depth_in_a_link_trap(void **state) {
     assert_true(ts_count(ts, "*") <= 25 + 64 + 1); /* in-flight ones dropped, no more started */
 
     ts_reset_stats(ts);
-    out = outdir("maxdepth");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "3", "-o", out, seed, NULL), 0);
+    out = tc_outdir("maxdepth");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-depth", "3", "-o", out, seed, NULL), 0);
     n = read_pages(out, lines, 64);
     free_lines(lines, n);
     int fetched = ts_count(ts, "*") - ts_count(ts, "/robots.txt");
@@ -315,14 +267,14 @@ static void test_per_host_and_rate_limits_hold_at_the_server(void **state) {
     ts_route(ts, "/", &(ts_spec){.kind = TS_STATIC, .body = body});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("perhost");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--per-host", "3", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("perhost");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--per-host", "3", "-o", out, seed, NULL), 0);
     assert_true(ts_max_inflight(ts) <= 3);
     assert_true(ts_max_inflight(ts) >= 2); /* and it did use them */
 
     ts_reset_stats(ts);
-    out = outdir("rate");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "20", "--per-host", "8", "--max-pages", "12",
+    out = tc_outdir("rate");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "20", "--per-host", "8", "--max-pages", "12",
                                "-o", out, seed, NULL), 0);
     ts_logged r[64];
     int n = ts_requests(ts, NULL, r, 64);
@@ -344,8 +296,8 @@ static void test_robots_txt_is_obeyed_and_fetched_once(void **state) {
     html(ts, "/public", "<a href=/private/y>p</a>");
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("robots");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("robots");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL), 0);
     assert_int_equal(ts_count(ts, "/robots.txt"), 1);
     assert_int_equal(ts_count(ts, "/private/x") + ts_count(ts, "/private/y"), 0);
     char *lines[8];
@@ -360,8 +312,8 @@ static void test_robots_txt_is_obeyed_and_fetched_once(void **state) {
     free_lines(lines, n);
 
     ts_reset_stats(ts);
-    out = outdir("ignore_robots");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--ignore-robots", "-o", out, seed, NULL), 0);
+    out = tc_outdir("ignore_robots");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--ignore-robots", "-o", out, seed, NULL), 0);
     assert_int_equal(ts_count(ts, "/robots.txt"), 0);
     assert_int_equal(ts_count(ts, "/private/x"), 1);
     ts_stop(ts);
@@ -388,9 +340,9 @@ static void test_many_hosts_one_slow_host_does_not_hold_others(void **state) {
     html(b, "/", bbody);
     char seed[128];
     ts_url(a, "/", seed, sizeof seed);
-    const char *out = outdir("hosts");
+    const char *out = tc_outdir("hosts");
     int64_t t0 = ts_now_ms();
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--scope", "any", "--per-host", "2",
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--scope", "any", "--per-host", "2",
                                "--retries", "0", "--timeout", "3", "-o", out, seed, NULL), 0);
     assert_int_equal(ts_count(b, "*") - ts_count(b, "/robots.txt"), 11);
     ts_logged r[16];
@@ -406,8 +358,8 @@ static void test_max_bytes_truncates_a_gzip_bomb(void **state) {
     ts_route(ts, "/", &(ts_spec){.kind = TS_GZIP_BOMB, .length = 50 << 20});
     char seed[128];
     ts_url(ts, "/", seed, sizeof seed);
-    const char *out = outdir("bomb");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--max-bytes", "100000", "-o", out, seed, NULL), 0);
+    const char *out = tc_outdir("bomb");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--max-bytes", "100000", "-o", out, seed, NULL), 0);
     char *lines[4];
     int n = read_pages(out, lines, 4);
     assert_int_equal(n, 1);
@@ -420,55 +372,41 @@ static void test_max_bytes_truncates_a_gzip_bomb(void **state) {
 static void test_bad_command_lines_exit_2_naming_the_culprit(void **state) {
     (void)state;
     char err[2048];
-    const char *out = outdir("usage");
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--frobnicate", "http://x/", NULL), 2);
+    const char *out = tc_outdir("usage");
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--frobnicate", "http://x/", NULL), 2);
     assert_non_null(strstr(err, "--frobnicate"));
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--rate", "fast", "http://x/", NULL), 2);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--rate", "fast", "http://x/", NULL), 2);
     assert_non_null(strstr(err, "--rate"));
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "ftp://example.com/", NULL), 2);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "ftp://example.com/", NULL), 2);
     assert_non_null(strstr(err, "ftp://example.com/"));
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--include", "(unclosed", "http://x/", NULL), 2);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--include", "(unclosed", "http://x/", NULL), 2);
     assert_non_null(strstr(err, "(unclosed"));
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--out", out, NULL), 2); /* no seeds, no crawl */
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--scope", "planet", "http://x/", NULL), 2);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--out", out, NULL), 2); /* no seeds, no crawl */
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--scope", "planet", "http://x/", NULL), 2);
     assert_non_null(strstr(err, "--scope"));
 }
 
 static void test_unwritable_out_is_a_fatal_error(void **state) {
     (void)state;
     char err[2048], path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/a-file", workdir);
+    snprintf(path, sizeof path, "%s/a-file", tc_workdir);
     FILE *f = fopen(path, "w");
     fputs("not a directory", f);
     fclose(f);
     char sub[PATH_MAX + 40];
     snprintf(sub, sizeof sub, "%s/crawl", path);
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", sub, "http://127.0.0.1:9/", NULL), 1);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", sub, "http://127.0.0.1:9/", NULL), 1);
     assert_non_null(strstr(err, sub));
 }
 
 static int setup(void **state) {
     (void)state;
-    /* The trawl binary sits beside the tests folder: build/tests/x -> build/trawl. */
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return -1;
-    self[n] = 0;
-    snprintf(trawl_bin, sizeof trawl_bin, "%s/../trawl", dirname(self));
-    if (access(trawl_bin, X_OK) != 0) {
-        fprintf(stderr, "test_crawl: %s not found (run make first)\n", trawl_bin);
-        return -1;
-    }
-    snprintf(workdir, sizeof workdir, "/tmp/trawl-test-crawl-%d", (int)getpid());
-    mkdir(workdir, 0777);
-    return 0;
+    return tc_setup("test-crawl");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tc_teardown();
 }
 
 int main(void) {

@@ -23,81 +23,11 @@
 
 #include "store.h"
 #include "testserver.h"
-
-extern char **environ;
-static char trawl_bin[PATH_MAX];
-static char workdir[PATH_MAX];
+#include "trawl_cli.h"
 
 #define SITE_PAGES 300
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Starts trawl with args (NULL-ended), stdout to /dev/null, stderr to workdir/stderr.txt. */
-static pid_t spawn_trawl_v(const char *first, va_list ap) {
-    const char *argv[64] = {trawl_bin};
-    int argc = 1;
-    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = a;
-    argv[argc] = NULL;
-    char errpath[PATH_MAX + 16];
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, trawl_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", trawl_bin, strerror(rc));
-    return pid;
-}
-
-static pid_t spawn_trawl(const char *first, ...) {
-    va_list ap;
-    va_start(ap, first);
-    pid_t pid = spawn_trawl_v(first, ap);
-    va_end(ap);
-    return pid;
-}
-
-/* The exit status of pid as a shell gives it (128+N for signal N). */
-static int wait_status(pid_t pid) {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void read_stderr(char *err, size_t n) {
-    char errpath[PATH_MAX + 16];
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", workdir);
-    err[0] = 0;
-    FILE *f = fopen(errpath, "r");
-    if (!f) return;
-    size_t got = fread(err, 1, n - 1, f);
-    err[got] = 0;
-    fclose(f);
-}
-
-/* Runs trawl to its end; returns the exit status and the stderr text in err (if not NULL). */
-static int run_trawl(char *err, size_t errn, const char *first, ...) {
-    va_list ap;
-    va_start(ap, first);
-    pid_t pid = spawn_trawl_v(first, ap);
-    va_end(ap);
-    int rc = wait_status(pid);
-    if (err) read_stderr(err, errn);
-    return rc;
-}
-
-/* A fresh (absent) path under workdir. */
-static const char *outdir(const char *name) {
-    static char buf[PATH_MAX + 64];
-    snprintf(buf, sizeof buf, "%s/%s", workdir, name);
-    char cmd[PATH_MAX + 80];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", buf);
-    if (system(cmd) != 0) fail_msg("cannot clear %s", buf);
-    return buf;
-}
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -195,7 +125,7 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
     int delay = 4;
     char seed[128];
     ts_server *ts = site(&delay, seed, sizeof seed);
-    const char *out = outdir("kill");
+    const char *out = tc_outdir("kill");
     unsigned rng = (unsigned)time(NULL) ^ (unsigned)getpid();
     print_message("kill schedule seed %u\n", rng);
     enum { KILLS = 8 };
@@ -203,7 +133,7 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
     int log_at[KILLS];               /* requests logged at the server at each kill */
     int kills = 0;
     int64_t t0 = now_ms();
-    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "--per-host", "2", "-o", out, seed, NULL);
+    pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "--per-host", "2", "-o", out, seed, NULL);
     wait_for_lines(out, 1, pid); /* the crawl is stored: from now on it can be resumed */
     for (;;) {
         sleep_ms(30 + (int)(rand_r(&rng) % 300));
@@ -213,15 +143,15 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
             break;
         }
         kill(pid, SIGKILL);
-        assert_int_equal(wait_status(pid), 128 + SIGKILL);
+        assert_int_equal(tc_wait(pid), 128 + SIGKILL);
         log_at[kills] = ts_requests(ts, NULL, NULL, 0);
         int lines = page_lines(out, recorded[kills]);
         print_message("kill %d: %d lines\n", kills + 1, lines);
         kills++;
         if (kills == KILLS) break;
-        pid = spawn_trawl("crawl", "--quiet", "-o", out, NULL);
+        pid = tc_spawn("crawl", "--quiet", "-o", out, NULL);
     }
-    if (kills == KILLS) assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    if (kills == KILLS) assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
     print_message("%d kills, %lld ms in all\n", kills, (long long)(now_ms() - t0));
     assert_true(kills >= 2); /* the schedule really interrupted the crawl */
     assert_each_page_once(out);
@@ -247,19 +177,19 @@ static void test_sigint_exits_130_quickly_and_resumes(void **state) {
     int delay = 20;
     char seed[128];
     ts_server *ts = site(&delay, seed, sizeof seed);
-    const char *out = outdir("sigint");
-    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
+    const char *out = tc_outdir("sigint");
+    pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
     wait_for_lines(out, 3, pid);
     int64_t t = now_ms();
     kill(pid, SIGINT);
-    assert_int_equal(wait_status(pid), 130);
+    assert_int_equal(tc_wait(pid), 130);
     int64_t took = now_ms() - t;
     print_message("exit after SIGINT in %lld ms\n", (long long)took);
     assert_true(took < 2000);
     int before = pages_in(out);
     assert_true(before >= 3 && before < SITE_PAGES);
     delay = 0;
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
     assert_each_page_once(out);
     ts_stop(ts);
 }
@@ -270,20 +200,20 @@ static void test_second_trawl_on_same_dir_is_refused(void **state) {
     int delay = 20;
     char seed[128];
     ts_server *ts = site(&delay, seed, sizeof seed);
-    const char *out = outdir("lock");
+    const char *out = tc_outdir("lock");
     char dir[PATH_MAX + 64];
     snprintf(dir, sizeof dir, "%s", out);
-    pid_t pid = spawn_trawl("crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL);
+    pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL);
     wait_for_lines(dir, 1, pid);
     char err[2048];
     /* run_trawl's stderr file is shared: the first one writes nothing while it runs (--quiet). */
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, NULL), 1);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", dir, NULL), 1);
     char want[PATH_MAX + 128];
     snprintf(want, sizeof want, "trawl: %s is in use by another trawl (pid %d)", dir, (int)pid);
     if (!strstr(err, want)) fail_msg("stderr: %s (want \"%s\")", err, want);
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, seed, NULL), 1);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", dir, seed, NULL), 1);
     kill(pid, SIGKILL);
-    wait_status(pid);
+    tc_wait(pid);
     ts_stop(ts);
 }
 
@@ -292,7 +222,7 @@ static void test_second_trawl_on_same_dir_is_refused(void **state) {
 static void test_foreign_or_unwritable_out_exits_1(void **state) {
     (void)state;
     char err[2048];
-    const char *out = outdir("foreign");
+    const char *out = tc_outdir("foreign");
     char dir[PATH_MAX + 64], file[PATH_MAX + 80];
     snprintf(dir, sizeof dir, "%s", out);
     assert_int_equal(mkdir(dir, 0777), 0);
@@ -300,7 +230,7 @@ static void test_foreign_or_unwritable_out_exits_1(void **state) {
     FILE *f = fopen(file, "w");
     fputs("mine", f);
     fclose(f);
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", dir, "http://127.0.0.1:9/", NULL), 1);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", dir, "http://127.0.0.1:9/", NULL), 1);
     assert_non_null(strstr(err, dir));
     assert_non_null(strstr(err, "holds no trawl crawl"));
     char state_path[PATH_MAX + 80];
@@ -311,9 +241,9 @@ static void test_foreign_or_unwritable_out_exits_1(void **state) {
     /* Below a regular file, and in /proc: cannot be created. */
     char below[PATH_MAX + 100];
     snprintf(below, sizeof below, "%s/crawl", file);
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", below, "http://127.0.0.1:9/", NULL), 1);
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", below, "http://127.0.0.1:9/", NULL), 1);
     assert_non_null(strstr(err, below));
-    assert_int_equal(run_trawl(err, sizeof err, "crawl", "--quiet", "-o", "/proc/trawl-crawl", "http://127.0.0.1:9/",
+    assert_int_equal(tc_run(err, sizeof err, "crawl", "--quiet", "-o", "/proc/trawl-crawl", "http://127.0.0.1:9/",
                                NULL), 1);
     assert_non_null(strstr(err, "/proc/trawl-crawl"));
 }
@@ -325,21 +255,21 @@ static void test_options_are_stored_and_overridden_on_resume(void **state) {
     int delay = 0;
     char seed[128];
     ts_server *ts = site(&delay, seed, sizeof seed);
-    const char *out = outdir("options");
+    const char *out = tc_outdir("options");
     char dir[PATH_MAX + 64];
     snprintf(dir, sizeof dir, "%s", out);
     assert_int_equal(
-        run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "5", "-o", dir, seed, NULL), 0);
+        tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "5", "-o", dir, seed, NULL), 0);
     assert_int_equal(pages_in(dir), 5);
     int requests = ts_count(ts, "*");
     /* Resumed alone: the stored --max-pages 5 holds, nothing is fetched. */
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
     assert_int_equal(pages_in(dir), 5);
     assert_int_equal(ts_count(ts, "*"), requests);
     /* Raised: 12 lines in all, and the new limit is stored. */
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--max-pages", "12", "-o", dir, NULL), 0);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--max-pages", "12", "-o", dir, NULL), 0);
     assert_int_equal(pages_in(dir), 12);
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", dir, NULL), 0);
     assert_int_equal(pages_in(dir), 12);
 
     char err[512];
@@ -360,13 +290,13 @@ static void test_resuming_a_finished_crawl_does_nothing(void **state) {
     int delay = 0;
     char seed[128];
     ts_server *ts = site(&delay, seed, sizeof seed);
-    const char *out = outdir("finished");
+    const char *out = tc_outdir("finished");
     char dir[PATH_MAX + 64];
     snprintf(dir, sizeof dir, "%s", out);
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL), 0);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "-o", dir, seed, NULL), 0);
     assert_each_page_once(dir);
     int requests = ts_count(ts, "*");
-    assert_int_equal(run_trawl(NULL, 0, "crawl", "--quiet", "-o", dir, seed, NULL), 0); /* the seed again: a no-op */
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", dir, seed, NULL), 0); /* the seed again: a no-op */
     assert_int_equal(ts_count(ts, "*"), requests);
     assert_each_page_once(dir);
     ts_stop(ts);
@@ -374,25 +304,12 @@ static void test_resuming_a_finished_crawl_does_nothing(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return -1;
-    self[n] = 0;
-    snprintf(trawl_bin, sizeof trawl_bin, "%s/../trawl", dirname(self));
-    if (access(trawl_bin, X_OK) != 0) {
-        fprintf(stderr, "test_resume: %s not found (run make first)\n", trawl_bin);
-        return -1;
-    }
-    snprintf(workdir, sizeof workdir, "/tmp/trawl-test-resume-%d", (int)getpid());
-    mkdir(workdir, 0777);
-    return 0;
+    return tc_setup("test-resume");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tc_teardown();
 }
 
 int main(void) {
