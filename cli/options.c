@@ -37,6 +37,7 @@ static const optdef OPTIONS[] = {
     {"max-bytes", 0, VALUE, TW_OPT_MAX_BYTES},
     {"user-agent", 0, VALUE, TW_OPT_USER_AGENT},
     {"ignore-robots", 0, FLAG, TW_OPT_IGNORE_ROBOTS},
+    {"no-warc", 0, FLAG, TW_OPT_NO_WARC},
     {"quiet", 0, FLAG, TW_OPT_QUIET},
     {"help", 'h', FLAG, 0},
     {"version", 0, FLAG, 0},
@@ -61,6 +62,7 @@ static const char USAGE[] =
     "      --max-bytes N        largest body kept (10485760)\n"
     "      --user-agent STRING  User-Agent header (" TW_DEFAULT_USER_AGENT ")\n"
     "      --ignore-robots      do not fetch or obey robots.txt\n"
+    "      --no-warc            write no WARC files (pages.jsonl and the state only)\n"
     "      --quiet              no progress output\n"
     "  -h, --help               this text\n"
     "      --version            the version\n"
@@ -243,6 +245,7 @@ static int apply(tw_options *o, const optdef *d, const char *v, char *err, size_
     case TW_OPT_INCLUDE: rc = add_pattern(d, v, &o->include, &o->n_include, err, n); break;
     case TW_OPT_EXCLUDE: rc = add_pattern(d, v, &o->exclude, &o->n_exclude, err, n); break;
     case TW_OPT_IGNORE_ROBOTS: o->ignore_robots = !v || strcmp(v, "true") == 0; break;
+    case TW_OPT_NO_WARC: o->no_warc = !v || strcmp(v, "true") == 0; break;
     case TW_OPT_QUIET: o->quiet = !v || strcmp(v, "true") == 0; break;
     }
     if (rc == 0)
@@ -385,6 +388,7 @@ int tw_options_merge(tw_options *out, const tw_options *stored, const tw_options
     TAKE(TW_OPT_TIMEOUT, timeout)
     TAKE(TW_OPT_MAX_BYTES, max_bytes)
     TAKE(TW_OPT_IGNORE_ROBOTS, ignore_robots)
+    TAKE(TW_OPT_NO_WARC, no_warc)
 #undef TAKE
     out->quiet = given->quiet;
     out->set = stored->set | given->set;
@@ -458,7 +462,8 @@ char *tw_options_to_json(const tw_options *o)
     put_real(f, o->timeout);
     fprintf(f, ",\"max-bytes\":%lld,\"user-agent\":", o->max_bytes);
     ok = put_json_string(f, o->user_agent ? o->user_agent : TW_DEFAULT_USER_AGENT) && ok;
-    fprintf(f, ",\"ignore-robots\":%s}", o->ignore_robots ? "true" : "false");
+    fprintf(f, ",\"ignore-robots\":%s,\"no-warc\":%s}", o->ignore_robots ? "true" : "false",
+            o->no_warc ? "true" : "false");
     ok = !ferror(f) && ok;
     if (fclose(f) != 0 || !ok) {
         free(buf);

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 #include "scope.h"
+#include "version.h"
 
-#define TW_VERSION "0.1"
 #define TW_DEFAULT_USER_AGENT "trawl/" TW_VERSION
 
 /* One bit per option, in tw_options.set: which options a command line (or a stored
@@ -28,6 +28,7 @@ enum tw_option_bit {
     TW_OPT_USER_AGENT = 1u << 12,
     TW_OPT_IGNORE_ROBOTS = 1u << 13,
     TW_OPT_QUIET = 1u << 14,
+    TW_OPT_NO_WARC = 1u << 15,
 };
 
 /* The options of a crawl. Every pointer is owned by the struct (tw_options_free). */
@@ -49,6 +50,7 @@ typedef struct tw_options {
     long long max_bytes;   /* 10485760 */
     char *user_agent;      /* "trawl/<version>" */
     bool ignore_robots;
+    bool no_warc;          /* --no-warc: write no WARC files (an extension of the contract) */
     bool quiet;
     char **seeds;          /* normalized seed URLs, in command-line order */
     size_t n_seeds;        /* 0: resume the crawl in `out` (the caller checks there is one) */
@@ -99,7 +101,7 @@ int tw_options_merge(tw_options *out, const tw_options *stored, const tw_options
  * Serializes the options stored with a crawl as one JSON object: every crawl policy
  * option by its long name ("max-pages", "max-depth" (-1 = none), "scope", "include",
  * "exclude", "concurrency", "per-host", "rate", "retries", "timeout", "max-bytes",
- * "user-agent", "ignore-robots"). Not stored: out (it is where the crawl lives),
+ * "user-agent", "ignore-robots", "no-warc"). Not stored: out (it is where the crawl lives),
  * quiet (a property of one run) and seeds (they live in the frontier). Returns a new
  * NUL-terminated string that the caller frees, or NULL when out of memory.
  */

@@ -213,6 +213,7 @@ static int crawl(int argc, char **argv) {
         .max_bytes = (size_t)o.max_bytes,
         .user_agent = o.user_agent,
         .ignore_robots = o.ignore_robots,
+        .warc = !o.no_warc,
         .progress = !o.quiet && isatty(STDERR_FILENO),
     };
 

@@ -3,6 +3,8 @@
  * as it is.
  *
  *   trawl (application, rest_for_one)
+ *   ├── warc_writer   gen_server: appends the records Downloaders encode to the WARC
+ *   │                 files; syncs them before the server records their pages
  *   ├── server        gen_server: frontier, seen set, outcomes, retries; starts and
  *   │                 monitors Downloaders; writes pages.jsonl and the state store
  *   ├── http          the HTTP service processes (libcurl multi handles)
@@ -27,6 +29,7 @@
 #define TW_HTTP_NAME "crawl_http"
 #define TW_LIMITER_NAME "rate_limiter"
 #define TW_DOWNLOADERS_NAME "downloaders"
+#define TW_WARC_NAME "warc_writer"
 
 /* Everything a crawl needs to run, as the command line (or the stored crawl) set it.
  * Owned by main; the processes read it and never change it. */
@@ -49,6 +52,7 @@ typedef struct tw_crawl_config {
     size_t max_bytes;
     const char *user_agent;
     bool ignore_robots;
+    bool warc;                /* write WARC files (not --no-warc) */
     bool progress;            /* draw the progress line (a terminal, not --quiet) */
     int http_services;        /* 0 = one per scheduler */
 } tw_crawl_config;
@@ -81,6 +85,8 @@ enum {
     TW_TAG_PROGRESS,     /* server to itself: redraw the progress line */
     TW_TAG_STOP,         /* server: finish (limit reached, interrupted) */
     TW_TAG_FLUSH,        /* server to itself: commit the store batch, write pages.jsonl lines */
+    TW_TAG_WARC_RECORD,  /* Downloader -> warc_writer: a binary of encoded records */
+    TW_TAG_WARC_SYNC,    /* call warc_writer: make every record received so far durable */
 };
 
 typedef struct tw_interval_msg {
@@ -94,6 +100,7 @@ typedef enum tw_job_kind { TW_JOB_PAGE, TW_JOB_ROBOTS } tw_job_kind;
 typedef struct tw_job {
     tw_fetcher fetcher;
     tr_pid server, limiter;
+    tr_pid warc_writer;       /* 0 with --no-warc */
     tw_job_kind kind;
     int attempt;              /* 1 for the first request */
     int64_t timeout_ms;
@@ -127,11 +134,24 @@ typedef struct tw_result {
 int tw_server_start(void *cfg, tr_pid *pid, const tr_reason **why);
 int tw_http_start(void *cfg, tr_pid *pid, const tr_reason **why);
 int tw_limiter_start(void *cfg, tr_pid *pid, const tr_reason **why);
+int tw_warc_writer_start(void *cfg, tr_pid *pid, const tr_reason **why);
 int tw_downloader_start(void *unused, const void *job, size_t len, tr_pid *pid, const tr_reason **why);
 
 /* For Downloaders: waits for a slot for host (blocks the caller only). 0 or an error. */
 int tw_limiter_acquire(tr_pid limiter, const char *host);
 /* For the server: sets the least interval between starts to host (Crawl-delay). */
 void tw_limiter_set_interval(tr_pid limiter, const char *host, int64_t interval_ms);
+
+/* For Downloaders: encodes the exchange (compressing on the caller's scheduler) and sends
+ * the records to the WARC writer. Never blocks. Returns 0, TW_WARC_EINVAL (a bad
+ * exchange), TW_WARC_ENOMEM. */
+struct tw_warc_exchange;
+int tw_warc_writer_send(tr_pid writer, const struct tw_warc_exchange *x);
+/* For the Server: waits until every record the writer has received is on disk.
+ * Blocks the caller. Returns 0, or -1 with the reason in err (n bytes): a write error
+ * (what and where), or the writer is gone. */
+int tw_warc_writer_sync(char *err, size_t n);
+/* Frees the encoders the Downloaders left for reuse; after the application has ended. */
+void tw_warc_writer_cleanup(void);
 
 #endif

@@ -81,6 +81,8 @@ static int downloaders_start(void *cfg, tr_pid *pid, const tr_reason **why) {
 
 static tw_crawl_end run_app(const tw_crawl_config *cfg) {
     tr_child_spec children[] = {
+        {.id = "warc_writer", .start = tw_warc_writer_start, .arg = (void *)cfg, .restart = TR_PERMANENT,
+         .shutdown_ms = 30000},
         {.id = "server", .start = tw_server_start, .arg = (void *)cfg, .restart = TR_PERMANENT,
          .shutdown_ms = 10000},
         {.id = "http", .start = tw_http_start, .arg = (void *)cfg, .restart = TR_PERMANENT, .shutdown_ms = 5000},
@@ -110,7 +112,11 @@ static tw_crawl_end run_app(const tw_crawl_config *cfg) {
     return end;
 }
 
-tw_crawl_end tw_crawl_run(const tw_crawl_config *cfg) { return run_app(cfg); }
+tw_crawl_end tw_crawl_run(const tw_crawl_config *cfg) {
+    tw_crawl_end end = run_app(cfg);
+    tw_warc_writer_cleanup();
+    return end;
+}
 
 int tw_crawl_interrupt(void) {
     tr_reason *r = tr_reason_new("interrupted");

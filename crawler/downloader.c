@@ -14,6 +14,7 @@
 #include "http_headers.h"
 #include "links.h"
 #include "url.h"
+#include "warc.h"
 
 typedef struct linkset {
     struct tw_url_base base;
@@ -116,10 +117,19 @@ static void put(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
     *len += n + 1;
 }
 
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* Sends the request and response records of a response that came whole (or cut at
+ * --max-bytes) to the WARC writer, before the Server hears of the page: the Server's
+ * sync then covers them. Timeouts and broken connections get no records. */
+static void archive(const tw_job *job, const tw_response *r, const struct timespec *started) {
+    if (!job->warc_writer || r->err != TW_FETCH_OK || tr_bin_len(r->resp_headers) == 0) return;
+    tw_warc_exchange x = {
+        .target_uri = job->url, .ip_address = r->ip, .date = *started,
+        .request = tr_bin_data(r->req_headers), .request_len = tr_bin_len(r->req_headers),
+        .response_head = tr_bin_data(r->resp_headers), .response_head_len = tr_bin_len(r->resp_headers),
+        .body = tr_bin_data(r->raw_body), .body_len = tr_bin_len(r->raw_body), .truncated = r->truncated,
+    };
+    int rc = tw_warc_writer_send(job->warc_writer, &x);
+    if (rc != 0) tr_crash("cannot make WARC records of %s: %s", job->url, tw_warc_strerror(rc));
 }
 
 static void downloader(void *arg) {
@@ -129,9 +139,12 @@ static void downloader(void *arg) {
 
     tw_fetch_opts o = {.url = job->url, .timeout_ms = job->timeout_ms, .max_bytes = job->max_bytes,
                        .user_agent = job->user_agent};
-    int64_t started = wall_ms();
+    struct timespec started_ts;
+    clock_gettime(CLOCK_REALTIME, &started_ts);
+    int64_t started = (int64_t)started_ts.tv_sec * 1000 + started_ts.tv_nsec / 1000000;
     tw_response *r = NULL;
     TR_ASSERT(tw_fetch(&job->fetcher, &o, &r) == 0);
+    archive(job, r, &started_ts);
 
     tw_result res = {.kind = job->kind, .attempt = job->attempt, .status = r->status, .err = r->err,
                      .truncated = r->truncated, .fetched_at_ms = started, .retry_after_s = -1};

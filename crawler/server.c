@@ -10,9 +10,10 @@
  * Durability (docs/crawler.md, "State store" and "Resume"): every change to the
  * frontier (a URL queued, retried, ended) goes into a batch for the state store, and
  * every pages.jsonl line waits beside it. Every FLUSH_MS, or once FLUSH_CHANGES are
- * waiting, the batch is committed and only then are the lines written, both on the
- * blocking pool. So a page's line is never in pages.jsonl before the links it
- * discovered are in the store: a SIGKILL at any moment loses no URL. On start the
+ * waiting, the WARC writer is asked to make its records durable, then the batch is
+ * committed and only then are the lines written, on the blocking pool. So a page's
+ * line is never in pages.jsonl before its WARC records and the links it discovered
+ * are on disk: a SIGKILL at any moment loses no URL and no record. On start the
  * Server rebuilds the frontier from pages.jsonl (the URLs that ended) and the store
  * (every URL queued), which also makes a restart by the supervisor resume correctly.
  */
@@ -59,12 +60,13 @@ typedef struct server {
     bool flush_armed;              /* a TW_TAG_FLUSH timer is pending */
     char *product;                 /* robots.txt product token */
     tw_fetcher fetcher;
-    tr_pid limiter, downloaders;
+    tr_pid limiter, downloaders, warc_writer;
     flight *flights[FLIGHT_BUCKETS];
     int in_flight;
     long ended, errors, retries_scheduled, retries_pending;
     long robots_pending;
     bool stopping;
+    bool failed;                   /* a flush failed: nothing more is written */
     int64_t started_ms;
     uint64_t rng;
 } server;
@@ -91,7 +93,7 @@ static void finish(server *s) {
     s->stopping = true;
     if (s->cfg->progress) fputc('\n', stderr);
     flush_or_crash(s); /* the crawl is complete on disk before the tree stops */
-    request_stop();
+    if (!s->failed) request_stop();
 }
 
 static void check_done(server *s) {
@@ -152,7 +154,15 @@ static void flush_run(void *arg) {
 /* Commits the waiting changes and writes the waiting lines. Returns 0, or -1 with the
  * reason in err (n bytes). */
 static int flush(server *s, char *err, size_t n) {
+    if (s->failed) {
+        snprintf(err, n, "an earlier write failed");
+        return -1;
+    }
     if (!s->store || (tw_store_batch_len(s->batch) == 0 && s->nlines == 0)) return 0;
+    if (s->cfg->warc && tw_warc_writer_sync(err, n) != 0) {
+        s->failed = true; /* these pages' records may be lost: their lines must not be written */
+        return -1;
+    }
     flush_job *j = calloc(1, sizeof *j);
     if (!j) tr_crash("out of memory");
     *j = (flush_job){.store = s->store, .batch = s->batch, .pages = s->pages, .lines = s->lines,
@@ -161,14 +171,23 @@ static int flush(server *s, char *err, size_t n) {
     for (size_t i = 0; i < s->nlines; i++) free_line(&s->lines[i]);
     s->nlines = 0;
     int rc = j->failed ? -1 : 0;
-    if (rc) snprintf(err, n, "%s", j->err);
+    if (rc) {
+        snprintf(err, n, "%s", j->err);
+        s->failed = true;
+    }
     free(j);
     return rc;
 }
 
+/* A failed write is fatal to the crawl: the application stops with the message (exit
+ * status 1); what was recorded before stays, the rest is fetched again on resume. */
 static void flush_or_crash(server *s) {
     char err[600];
-    if (flush(s, err, sizeof err) != 0) tr_crash("%s", err);
+    if (s->failed || flush(s, err, sizeof err) == 0) return; /* a failure is reported once */
+    s->stopping = true;
+    tr_reason *why = tr_reason_new("%s", err);
+    if (tr_app_stop(TW_CRAWL_APP, why) != 0) tr_crash("%s", err);
+    tr_reason_unref(why);
 }
 
 /* Called after each message: commits now if enough waits, else within FLUSH_MS. */
@@ -317,6 +336,9 @@ static bool start_downloader(server *s, tw_frontier_item *it, tw_job_kind kind, 
     job->fetcher = s->fetcher;
     job->server = tr_self();
     job->limiter = s->limiter;
+    /* The writer starts before us and a restart of it restarts us: looked up once. */
+    if (s->cfg->warc && !s->warc_writer) s->warc_writer = tr_whereis(TW_WARC_NAME);
+    job->warc_writer = s->warc_writer;
     job->kind = kind;
     job->attempt = it->attempts;
     job->timeout_ms = (int64_t)(s->cfg->timeout_s * 1000.0);
@@ -544,7 +566,7 @@ static void terminate(const tr_reason *reason, void *state) {
     (void)reason;
     server *s = state;
     char err[600];
-    if (flush(s, err, sizeof err) != 0) fprintf(stderr, "trawl: %s\n", err); /* what was recorded stays */
+    if (!s->failed && flush(s, err, sizeof err) != 0) fprintf(stderr, "trawl: %s\n", err); /* what was recorded stays */
     for (int b = 0; b < FLIGHT_BUCKETS; b++)
         for (flight *f = s->flights[b], *n; f; f = n) {
             n = f->next;

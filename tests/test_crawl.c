@@ -18,8 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include "testserver.h"
 #include "trawl_cli.h"
+#include "warc.h"
 
 /* The lines of DIR/pages.jsonl (at most max), each a malloc'd string; returns count. */
 static int read_pages(const char *dir, char **lines, int max) {
@@ -369,6 +372,116 @@ static void test_max_bytes_truncates_a_gzip_bomb(void **state) {
     ts_stop(ts);
 }
 
+/* The paths of DIR's WARC files (at most max, malloc'd); returns how many there are. */
+static int warc_files(const char *dir, char **paths, int max) {
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 8 || strcmp(e->d_name + len - 8, ".warc.gz") != 0) continue;
+        if (n < max) assert_true(asprintf(&paths[n], "%s/%s", dir, e->d_name) > 0);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The WARC file holds, after its warcinfo, a request and a response record for every
+ * response that came whole or cut at --max-bytes (robots.txt and a 404 included), none
+ * for a timeout or a connection closed mid-body; the pair name each other; the response
+ * block is the response as received (content-encoding kept); every digest matches.
+ * --no-warc writes no file. */
+static void test_warc_records_follow_the_contract(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    html(ts, "/", "<a href=/gz>g</a> <a href=/big>b</a> <a href=/hang>h</a> <a href=/cut>c</a> "
+                  "<a href=/missing>m</a>");
+    ts_route(ts, "/robots.txt", &(ts_spec){.kind = TS_STATIC, .content_type = "text/plain",
+                                           .body = "User-agent: *\nAllow: /\n"});
+    ts_route(ts, "/gz", &(ts_spec){.kind = TS_ENCODED, .body = "<p>compressed on the wire</p>"});
+    ts_route(ts, "/big", &(ts_spec){.kind = TS_BIG, .length = 300000});
+    ts_route(ts, "/hang", &(ts_spec){.kind = TS_HANG});
+    ts_route(ts, "/cut", &(ts_spec){.kind = TS_CUT, .length = 5000, .sent = 100});
+    char seed[128], base[128];
+    ts_url(ts, "/", seed, sizeof seed);
+    ts_url(ts, "", base, sizeof base);
+    const char *out = tc_outdir("warc");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "0", "--timeout", "1",
+                            "--max-bytes", "100000", "-o", out, seed, NULL),
+                     0);
+    char *paths[4];
+    assert_int_equal(warc_files(out, paths, 4), 1);
+    tw_warc_reader *r = NULL;
+    assert_int_equal(tw_warc_reader_open(paths[0], &r), 0);
+    const char *want[] = {"/", "/robots.txt", "/gz", "/big", "/missing"};
+    enum { NWANT = sizeof want / sizeof want[0] };
+    int responses[NWANT] = {0}, requests = 0, records = 0, rc;
+    char last_request_id[128] = "", last_request_to[128] = "";
+    tw_warc_record rec;
+    while ((rc = tw_warc_reader_next(r, &rec)) == 1) {
+        const char *type = tw_warc_record_field(&rec, "WARC-Type");
+        assert_non_null(type);
+        assert_int_equal(tw_warc_record_check_digests(&rec), 0);
+        assert_non_null(tw_warc_record_field(&rec, "WARC-Block-Digest"));
+        if (records++ == 0) {
+            assert_string_equal(type, "warcinfo");
+            continue;
+        }
+        const char *uri = tw_warc_record_field(&rec, "WARC-Target-URI");
+        assert_non_null(uri);
+        assert_true(strncmp(uri, base, strlen(base)) == 0);
+        const char *path = uri + strlen(base);
+        assert_string_equal(tw_warc_record_field(&rec, "WARC-IP-Address"), "127.0.0.1");
+        if (strcmp(type, "request") == 0) {
+            requests++;
+            snprintf(last_request_id, sizeof last_request_id, "%s", tw_warc_record_field(&rec, "WARC-Record-ID"));
+            snprintf(last_request_to, sizeof last_request_to, "%s",
+                     tw_warc_record_field(&rec, "WARC-Concurrent-To"));
+            continue;
+        }
+        assert_string_equal(type, "response");
+        assert_non_null(tw_warc_record_field(&rec, "WARC-Payload-Digest"));
+        /* its request came just before it, and each names the other */
+        assert_string_equal(tw_warc_record_field(&rec, "WARC-Concurrent-To"), last_request_id);
+        assert_string_equal(last_request_to, tw_warc_record_field(&rec, "WARC-Record-ID"));
+        const char *block = (const char *)rec.block;
+        const char *end = memmem(block, rec.block_len, "\r\n\r\n", 4);
+        assert_non_null(end);
+        assert_null(memmem(block, (size_t)(end - block), "Transfer-Encoding", 17));
+        int k = 0;
+        while (k < NWANT && strcmp(path, want[k]) != 0) k++;
+        if (k == NWANT) fail_msg("a response record for %s, which got no whole response", uri);
+        responses[k]++;
+        const char *truncated = tw_warc_record_field(&rec, "WARC-Truncated");
+        if (strcmp(path, "/big") == 0) {
+            assert_non_null(truncated);
+            assert_string_equal(truncated, "length");
+        } else {
+            assert_null(truncated);
+        }
+        if (strcmp(path, "/gz") == 0) { /* the payload as sent: gzip bytes */
+            assert_non_null(memmem(block, (size_t)(end - block), "Content-Encoding: gzip", 22));
+            assert_true((unsigned char)end[4] == 0x1f && (unsigned char)end[5] == 0x8b);
+        }
+        if (strcmp(path, "/missing") == 0) assert_true(strncmp(block, "HTTP/1.1 404", 12) == 0);
+    }
+    assert_int_equal(rc, 0);
+    tw_warc_reader_free(r);
+    for (int k = 0; k < NWANT; k++)
+        if (responses[k] != 1) fail_msg("%d response records for %s (want 1)", responses[k], want[k]);
+    assert_int_equal(requests, NWANT);
+    free(paths[0]);
+
+    const char *bare = tc_outdir("nowarc");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--no-warc", "--retries", "0", "--timeout",
+                            "1", "-o", bare, seed, NULL),
+                     0);
+    assert_int_equal(warc_files(bare, paths, 4), 0);
+    ts_stop(ts);
+}
+
 static void test_bad_command_lines_exit_2_naming_the_culprit(void **state) {
     (void)state;
     char err[2048];
@@ -421,6 +534,7 @@ int main(void) {
         cmocka_unit_test(test_robots_txt_is_obeyed_and_fetched_once),
         cmocka_unit_test(test_many_hosts_one_slow_host_does_not_hold_others),
         cmocka_unit_test(test_max_bytes_truncates_a_gzip_bomb),
+        cmocka_unit_test(test_warc_records_follow_the_contract),
         cmocka_unit_test(test_bad_command_lines_exit_2_naming_the_culprit),
         cmocka_unit_test(test_unwritable_out_is_a_fatal_error),
     };

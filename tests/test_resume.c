@@ -16,14 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include "store.h"
 #include "testserver.h"
 #include "trawl_cli.h"
+#include "warc.h"
+#include "warcio.h"
 
 #define SITE_PAGES 300
 
@@ -115,11 +120,51 @@ static void assert_each_page_once(const char *dir) {
     assert_int_equal(n, SITE_PAGES);
 }
 
+/* Reads every WARC file of dir with the crawler's reader (each must read to its clean
+ * end, every digest must match) and counts the response records of each page in
+ * responses[]. Returns the number of files. */
+static int read_warcs(const char *dir, int responses[SITE_PAGES]) {
+    memset(responses, 0, sizeof(int) * SITE_PAGES);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 8 || strcmp(e->d_name + len - 8, ".warc.gz") != 0) continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        tw_warc_reader *r = NULL;
+        assert_int_equal(tw_warc_reader_open(path, &r), 0);
+        tw_warc_record rec;
+        int rc, records = 0;
+        while ((rc = tw_warc_reader_next(r, &rec)) == 1) {
+            records++;
+            if (tw_warc_record_check_digests(&rec) != 0) fail_msg("%s: record %d: a digest does not match", path, records);
+            const char *type = tw_warc_record_field(&rec, "WARC-Type");
+            const char *uri = tw_warc_record_field(&rec, "WARC-Target-URI");
+            const char *p = uri ? strstr(uri, "/p/") : NULL;
+            if (type && strcmp(type, "response") == 0 && p) {
+                int k = atoi(p + 3);
+                if (k >= 0 && k < SITE_PAGES) responses[k]++;
+            }
+        }
+        if (rc != 0) fail_msg("%s: unreadable after record %d: %s", path, records, tw_warc_strerror(rc));
+        if (records == 0) fail_msg("%s: no warcinfo record", path);
+        tw_warc_reader_free(r);
+        files++;
+    }
+    closedir(d);
+    return files;
+}
+
 /* ---------------------------------------------------------------- tests */
 
 /* SIGKILL at random moments, resuming each time with `--out DIR` alone: in the end
- * every page has exactly one line, and no page with a line at the moment of a kill was
- * requested again afterwards (measured at the server). */
+ * every page has exactly one line, no page with a line at the moment of a kill was
+ * requested again afterwards (measured at the server), and the WARC files (one per
+ * run, the torn tail of a killed run's file repaired) are all readable, by our reader
+ * and by warcio, and hold a response for every page. */
 static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **state) {
     (void)state;
     int delay = 4;
@@ -131,7 +176,7 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
     enum { KILLS = 8 };
     int recorded[KILLS][SITE_PAGES]; /* lines per page at each kill */
     int log_at[KILLS];               /* requests logged at the server at each kill */
-    int kills = 0;
+    int kills = 0, runs = 1;
     int64_t t0 = now_ms();
     pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "--per-host", "2", "-o", out, seed, NULL);
     wait_for_lines(out, 1, pid); /* the crawl is stored: from now on it can be resumed */
@@ -150,8 +195,12 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
         kills++;
         if (kills == KILLS) break;
         pid = tc_spawn("crawl", "--quiet", "-o", out, NULL);
+        runs++;
     }
-    if (kills == KILLS) assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    if (kills == KILLS) {
+        assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+        runs++;
+    }
     print_message("%d kills, %lld ms in all\n", kills, (long long)(now_ms() - t0));
     assert_true(kills >= 2); /* the schedule really interrupted the crawl */
     assert_each_page_once(out);
@@ -168,6 +217,133 @@ static void test_sigkill_at_random_moments_loses_and_repeats_nothing(void **stat
                 fail_msg("/p/%d had its line at kill %d and was requested again after it", page, k + 1);
         }
     free(log);
+    ts_stop(ts);
+
+    int responses[SITE_PAGES];
+    int files = read_warcs(out, responses);
+    print_message("%d runs, %d WARC files\n", runs, files);
+    assert_true(files >= 2 && files <= runs); /* a new file per run (a run killed early may have none) */
+    for (int k = 0; k < SITE_PAGES; k++)
+        if (responses[k] < 1) fail_msg("page /p/%d has a line but no response record in the WARC files", k);
+    char words[PATH_MAX + 32];
+    snprintf(words, sizeof words, "'%s'/*.warc.gz", out);
+    warcio_require();
+    assert_int_equal(warcio_check(words), 0);
+}
+
+/* A WARC file torn by a crash (a record cut in the middle, as SIGKILL inside a write()
+ * or a power cut leaves it) is repaired when the crawl resumes: cut back to its last
+ * whole record, so every file reads to its end again. */
+static void test_torn_warc_tail_is_repaired_on_resume(void **state) {
+    (void)state;
+    int delay = 10;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    const char *out = tc_outdir("torn");
+    pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "-o", out, seed, NULL);
+    wait_for_lines(out, 20, pid);
+    kill(pid, SIGKILL);
+    assert_int_equal(tc_wait(pid), 128 + SIGKILL);
+
+    /* The killed run's file is the one warc.open names; append half a record to it. */
+    char marker[PATH_MAX + 32], name[400] = "", path[PATH_MAX + 400];
+    snprintf(marker, sizeof marker, "%s/warc.open", out);
+    FILE *m = fopen(marker, "r");
+    assert_non_null(m);
+    assert_non_null(fgets(name, sizeof name, m));
+    fclose(m);
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    unsigned char head[200];
+    assert_int_equal(fread(head, 1, sizeof head, f), sizeof head); /* the start of a gzip member */
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long whole = ftell(f);
+    assert_int_equal(fwrite(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    tw_warc_reader *r = NULL;
+    tw_warc_record rec;
+    int rc;
+    assert_int_equal(tw_warc_reader_open(path, &r), 0);
+    while ((rc = tw_warc_reader_next(r, &rec)) == 1) {}
+    tw_warc_reader_free(r);
+    assert_true(rc < 0); /* torn indeed */
+
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, whole); /* cut back to the last whole record */
+    int responses[SITE_PAGES];
+    assert_int_equal(read_warcs(out, responses), 2);
+    assert_each_page_once(out);
+    assert_int_equal(access(marker, F_OK), -1); /* the finished run closed its file */
+    ts_stop(ts);
+}
+
+/* Pages of ~40 KB that compress poorly, so the WARC file grows fast. */
+static void big_page(const ts_request *req, ts_response *resp, void *ctx) {
+    (void)ctx;
+    int n = atoi(req->path + 3);
+    if (n < 0 || n >= SITE_PAGES) {
+        ts_set_status(resp, 404);
+        return;
+    }
+    sleep_ms(10); /* so that several flushes happen before the limit is reached */
+    enum { FILL = 40000 };
+    char *body = malloc(FILL + 200);
+    assert_non_null(body);
+    int len = snprintf(body, 200, "<a href=/p/%d>a</a> <a href=/p/%d>b</a> <p>", (n + 1) % SITE_PAGES,
+                       (n * 7 + 3) % SITE_PAGES);
+    uint64_t x = (uint64_t)n * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; i < FILL; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        body[len++] = "0123456789abcdef"[x & 15];
+    }
+    ts_add_header(resp, "Content-Type", "text/html");
+    ts_set_body(resp, body, (size_t)len);
+    free(body);
+}
+
+/* A WARC write that fails (here: the file size limit, as a full disk would) stops the
+ * crawl with status 1 and a message naming the file, and no page gets its line
+ * without its records: every page in pages.jsonl has a response in the WARC files.
+ * Resuming without the limit finishes the crawl. */
+static void test_warc_write_error_is_fatal_and_records_precede_lines(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    assert_non_null(ts);
+    assert_int_equal(ts_route_fn(ts, "/p/*", big_page, NULL), 0);
+    char seed[128];
+    ts_url(ts, "/p/0", seed, sizeof seed);
+    const char *out = tc_outdir("efbig");
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 3 << 20; /* the WARC file passes 3 MiB first: the store and pages.jsonl stay smaller */
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN); /* so write() fails with EFBIG instead */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    pid_t pid = tc_spawn("crawl", "--quiet", "--rate", "0", "--per-host", "4", "-o", out, seed, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(tc_wait(pid), 1);
+    char err[2048];
+    tc_read_stderr(err, sizeof err);
+    if (!strstr(err, ".warc.gz") || !strstr(err, "too large")) fail_msg("unexpected message: %s", err);
+
+    int counts[SITE_PAGES], responses[SITE_PAGES];
+    int lines = page_lines(out, counts);
+    read_warcs(out, responses);
+    print_message("stopped with %d lines: %s", lines, err);
+    assert_true(lines > 0 && lines < SITE_PAGES);
+    for (int k = 0; k < SITE_PAGES; k++)
+        if (counts[k] && !responses[k]) fail_msg("/p/%d has its line but no response record", k);
+
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "-o", out, NULL), 0);
+    assert_each_page_once(out);
+    read_warcs(out, responses);
+    for (int k = 0; k < SITE_PAGES; k++)
+        if (!responses[k]) fail_msg("/p/%d has no response record after the resume", k);
     ts_stop(ts);
 }
 
@@ -315,6 +491,8 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_at_random_moments_loses_and_repeats_nothing),
+        cmocka_unit_test(test_torn_warc_tail_is_repaired_on_resume),
+        cmocka_unit_test(test_warc_write_error_is_fatal_and_records_precede_lines),
         cmocka_unit_test(test_sigint_exits_130_quickly_and_resumes),
         cmocka_unit_test(test_second_trawl_on_same_dir_is_refused),
         cmocka_unit_test(test_foreign_or_unwritable_out_exits_1),
