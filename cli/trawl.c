@@ -214,6 +214,8 @@ static int crawl(int argc, char **argv) {
         .user_agent = o.user_agent,
         .ignore_robots = o.ignore_robots,
         .warc = !o.no_warc,
+        /* bench/: the cost of the state store is measured against a run without it */
+        .bench_no_store = getenv("TRAWL_BENCH_NO_STORE") && strcmp(getenv("TRAWL_BENCH_NO_STORE"), "1") == 0,
         .progress = !o.quiet && isatty(STDERR_FILENO),
     };
 

@@ -137,7 +137,7 @@ typedef struct flush_job {
 /* The order is the point: the store's commit first, then the lines. */
 static void flush_run(void *arg) {
     flush_job *j = arg;
-    if (tw_store_commit(j->store, j->batch, j->err, sizeof j->err) != 0) {
+    if (j->store && tw_store_commit(j->store, j->batch, j->err, sizeof j->err) != 0) {
         j->failed = 1;
         return;
     }
@@ -158,7 +158,7 @@ static int flush(server *s, char *err, size_t n) {
         snprintf(err, n, "an earlier write failed");
         return -1;
     }
-    if (!s->store || (tw_store_batch_len(s->batch) == 0 && s->nlines == 0)) return 0;
+    if (!s->pages || (tw_store_batch_len(s->batch) == 0 && s->nlines == 0)) return 0;
     if (s->cfg->warc && tw_warc_writer_sync(err, n) != 0) {
         s->failed = true; /* these pages' records may be lost: their lines must not be written */
         return -1;
@@ -228,7 +228,7 @@ static void store_check(int rc) {
 static void record(server *s, const tw_frontier_item *it, const tw_page_record *rec) {
     if (s->stopping) return;
     keep_line(s, rec);
-    store_check(tw_store_batch_ended(s->batch, it->url, rec->attempts));
+    if (s->store) store_check(tw_store_batch_ended(s->batch, it->url, rec->attempts));
     s->ended++;
     if (rec->error) s->errors++;
 }
@@ -245,7 +245,7 @@ static void discover(server *s, const tw_frontier_item *from, const char *url, i
     if (s->cfg->max_depth >= 0 && depth > s->cfg->max_depth) return;
     if (!tw_scope_allows(s->scope, from->seed, url)) return;
     if (tw_frontier_add(s->frontier, url, depth, from->url, from->seed) == 1)
-        store_check(tw_store_batch_add_url(s->batch, url, depth, from->url, from->seed));
+        if (s->store) store_check(tw_store_batch_add_url(s->batch, url, depth, from->url, from->seed));
 }
 
 static double uniform01(void *ctx) { /* the retry jitter's random source */
@@ -256,7 +256,7 @@ static double uniform01(void *ctx) { /* the retry jitter's random source */
 
 /* Queues the URL again after delay_ms; the frontier takes the item. */
 static void retry_later(server *s, flight *f, int64_t delay_ms) {
-    store_check(tw_store_batch_attempts(s->batch, f->item.url, f->item.attempts));
+    if (s->store) store_check(tw_store_batch_attempts(s->batch, f->item.url, f->item.attempts));
     tw_frontier_retry(s->frontier, &f->item, tr_now_ms() + delay_ms);
     s->retries_scheduled++;
 }
@@ -446,14 +446,17 @@ static int resume(server *s, char *err, size_t n) {
         return -1;
     }
     s->ended = lines;
-    if (!(s->store = tw_store_open(cfg->out_dir, err, n))) return -1;
-    if (tw_store_load_urls(s->store, requeue, s, err, n) < 0) {
+    if (cfg->bench_no_store) {
+        /* measuring the store's cost: no state kept, this run cannot be resumed */
+    } else if (!(s->store = tw_store_open(cfg->out_dir, err, n))) {
+        return -1;
+    } else if (tw_store_load_urls(s->store, requeue, s, err, n) < 0) {
         if (!err[0]) snprintf(err, n, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < cfg->nseeds; i++)
         if (tw_frontier_add(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i]) == 1)
-            store_check(tw_store_batch_add_url(s->batch, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
+            if (s->store) store_check(tw_store_batch_add_url(s->batch, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
     return 0;
 }
 
