@@ -87,6 +87,8 @@ enum {
     TW_TAG_PROGRESS,     /* server to itself: redraw the progress line */
     TW_TAG_STOP,         /* server: finish (limit reached, interrupted) */
     TW_TAG_FLUSH,        /* server to itself: commit the store batch, write pages.jsonl lines */
+    TW_TAG_FLUSH_JOB,    /* server -> its flusher: a flush_job pointer to run */
+    TW_TAG_FLUSH_DONE,   /* flusher -> server: the job pointer, done */
     TW_TAG_WARC_RECORD,  /* Downloader -> warc_writer: a binary of encoded records */
     TW_TAG_WARC_SYNC,    /* call warc_writer: make every record received so far durable */
 };

@@ -247,28 +247,34 @@ tw_pages *tw_pages_open(const char *dir, char *err, size_t n)
     return p;
 }
 
+int tw_pages_append(tw_pages *p, const char *lines, size_t len)
+{
+    if (len == 0)
+        return 0;
+    ssize_t w;
+    do
+        w = write(p->fd, lines, len);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return -errno;
+    if ((size_t)w < len) {
+        /* Only a full disk or a file size limit cuts a regular file's write short:
+         * take the fragment back so the file still ends where it ended. */
+        off_t end = lseek(p->fd, 0, SEEK_END);
+        if (end >= w && ftruncate(p->fd, end - w) < 0)
+            return -errno;
+        return -ENOSPC;
+    }
+    return 0;
+}
+
 int tw_pages_write(tw_pages *p, const tw_page_record *r)
 {
     size_t len;
     char *line = tw_pages_format(r, &len);
     if (!line)
         return -ENOMEM;
-    ssize_t w;
-    do
-        w = write(p->fd, line, len);
-    while (w < 0 && errno == EINTR);
-    int rc = 0;
-    if (w < 0)
-        rc = -errno;
-    else if ((size_t)w < len) {
-        /* Only a full disk or a file size limit cuts a regular file's write short:
-         * take the fragment back so the file still ends with a whole line. */
-        off_t end = lseek(p->fd, 0, SEEK_END);
-        if (end >= w && ftruncate(p->fd, end - w) < 0)
-            rc = -errno;
-        else
-            rc = -ENOSPC;
-    }
+    int rc = tw_pages_append(p, line, len);
     free(line);
     return rc;
 }

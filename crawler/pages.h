@@ -77,6 +77,14 @@ tw_pages *tw_pages_open(const char *dir, char *err, size_t n);
  */
 int tw_pages_write(tw_pages *p, const tw_page_record *r);
 
+/*
+ * Appends len bytes of whole lines made by tw_pages_format with a single write(): a
+ * crash leaves at most an incomplete last line (tw_pages_repair cuts it); a short
+ * write (disk full) is cut back, so nothing of them is in the file then. Does not
+ * fsync. Returns 0, or a negative errno.
+ */
+int tw_pages_append(tw_pages *p, const char *lines, size_t len);
+
 /* fsync()s the file. Returns 0 or a negative errno. */
 int tw_pages_sync(tw_pages *p);
 

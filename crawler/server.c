@@ -47,6 +47,7 @@ typedef struct flight { /* a Downloader at work */
 #define FLIGHT_BUCKETS 1024
 #define FLUSH_MS 100       /* longest a change waits for its commit */
 #define FLUSH_CHANGES 1024 /* commit at once when this many changes wait */
+#define FLUSH_BACKLOG (16 * FLUSH_CHANGES) /* wait for the flusher past this many */
 
 typedef struct server {
     const tw_crawl_config *cfg;
@@ -55,9 +56,12 @@ typedef struct server {
     tw_pages *pages;
     tw_store *store;
     tw_store_batch *batch;         /* store changes waiting for their commit */
-    tw_page_record *lines;         /* pages.jsonl lines waiting for that commit (owned copies) */
-    size_t nlines, lines_cap;
+    char *lines;                   /* pages.jsonl lines waiting for that commit, formatted */
+    size_t lines_len, lines_cap, nlines;
     bool flush_armed;              /* a TW_TAG_FLUSH timer is pending */
+    tr_pid flusher;                /* runs flush jobs (commit, then lines) off the Server */
+    bool flush_busy;               /* a job is with the flusher */
+    bool flush_again;              /* more is due when it comes back */
     char *product;                 /* robots.txt product token */
     tw_fetcher fetcher;
     tr_pid limiter, downloaders, warc_writer;
@@ -80,6 +84,7 @@ static int64_t wall_ms(void) {
 /* ---------------------------------------------------------------- finishing */
 
 static void flush_or_crash(server *s);
+static void flush_async(server *s);
 
 /* Asks the application to stop normally: it stops us and the rest, in order. The
  * application may not be registered yet when the crawl has nothing left to do from
@@ -107,116 +112,198 @@ static void check_done(server *s) {
 
 /* ---------------------------------------------------------------- the store */
 
-static char *dup_or_null(const char *p) {
-    if (!p) return NULL;
-    char *d = strdup(p);
-    if (!d) tr_crash("out of memory");
-    return d;
-}
-
-static void free_line(tw_page_record *r) {
-    free((char *)r->url);
-    free((char *)r->error);
-    free((char *)r->parent);
-    free((char *)r->content_type);
-    free((char *)r->redirect);
-}
-
-/* What one flush hands the blocking pool: heap memory only, the Server waits meanwhile. */
+/* One flush: a batch of store changes and the pages.jsonl lines that wait for it. The
+ * Server hands it to its flusher process and goes on crawling; it comes back done. */
 typedef struct flush_job {
-    tw_store *store;
-    tw_store_batch *batch;
+    tw_store *store;       /* NULL with TRAWL_BENCH_NO_STORE */
+    tw_store_batch *batch; /* owned */
     tw_pages *pages;
-    const tw_page_record *lines;
-    size_t nlines;
+    char *lines;           /* whole lines, formatted (owned) */
+    size_t lines_len;
     const char *out_dir;
+    bool warc;             /* sync the WARC writer first */
     int failed;
     char err[600];
 } flush_job;
 
-/* The order is the point: the store's commit first, then the lines. */
+/* The order is the point: the store's commit first, then the lines. Blocking pool. */
 static void flush_run(void *arg) {
     flush_job *j = arg;
     if (j->store && tw_store_commit(j->store, j->batch, j->err, sizeof j->err) != 0) {
         j->failed = 1;
         return;
     }
-    for (size_t i = 0; i < j->nlines; i++) {
-        int rc = tw_pages_write(j->pages, &j->lines[i]);
-        if (rc != 0) {
-            snprintf(j->err, sizeof j->err, "cannot write %s/%s: %s", j->out_dir, TW_PAGES_FILE, strerror(-rc));
-            j->failed = 1;
-            return;
-        }
+    int rc = tw_pages_append(j->pages, j->lines, j->lines_len);
+    if (rc != 0) {
+        snprintf(j->err, sizeof j->err, "cannot write %s/%s: %s", j->out_dir, TW_PAGES_FILE, strerror(-rc));
+        j->failed = 1;
     }
 }
 
-/* Commits the waiting changes and writes the waiting lines. Returns 0, or -1 with the
- * reason in err (n bytes). */
-static int flush(server *s, char *err, size_t n) {
-    if (s->failed) {
-        snprintf(err, n, "an earlier write failed");
-        return -1;
+/* Runs a job in the calling process (which blocks): the WARC records of its pages
+ * made durable, then the commit, then the lines. */
+static void job_run(flush_job *j) {
+    if (j->warc && tw_warc_writer_sync(j->err, sizeof j->err) != 0) {
+        j->failed = 1; /* these pages' records may be lost: their lines must not be written */
+        return;
     }
-    if (!s->pages || (tw_store_batch_len(s->batch) == 0 && s->nlines == 0)) return 0;
-    if (s->cfg->warc && tw_warc_writer_sync(err, n) != 0) {
-        s->failed = true; /* these pages' records may be lost: their lines must not be written */
-        return -1;
-    }
-    flush_job *j = calloc(1, sizeof *j);
-    if (!j) tr_crash("out of memory");
-    *j = (flush_job){.store = s->store, .batch = s->batch, .pages = s->pages, .lines = s->lines,
-                     .nlines = s->nlines, .out_dir = s->cfg->out_dir};
     if (tr_blocking(flush_run, j, 0) != 0) flush_run(j); /* no memory for the job: do it here */
-    for (size_t i = 0; i < s->nlines; i++) free_line(&s->lines[i]);
+}
+
+static void job_free(flush_job *j) {
+    tw_store_batch_free(j->batch);
+    free(j->lines);
+    free(j);
+}
+
+/* The flusher: runs the Server's jobs one after the other, in the order sent, so
+ * commits and lines reach the disk in the order the crawl made them. Linked to the
+ * Server: it dies with it, and its death (a fault in SQLite) is the Server's. */
+static void flusher(void *arg) {
+    (void)arg;
+    for (;;) {
+        tr_msg *m = tr_receive(TR_INFINITY);
+        if (m->kind == TR_MSG_USER && m->tag == TW_TAG_FLUSH_JOB && m->len == sizeof(flush_job *)) {
+            flush_job *j;
+            memcpy(&j, m->data, sizeof j);
+            job_run(j);
+            tr_send(m->from, TW_TAG_FLUSH_DONE, &j, sizeof j);
+        }
+        tr_msg_free(m);
+    }
+}
+
+/* Takes what waits into a new job; the server starts a fresh batch and line buffer. */
+static flush_job *take_job(server *s) {
+    flush_job *j = calloc(1, sizeof *j);
+    tw_store_batch *fresh = tw_store_batch_new();
+    if (!j || !fresh) tr_crash("out of memory");
+    *j = (flush_job){.store = s->store, .batch = s->batch, .pages = s->pages, .lines = s->lines,
+                     .lines_len = s->lines_len, .out_dir = s->cfg->out_dir, .warc = s->cfg->warc};
+    s->batch = fresh;
+    s->lines = NULL;
+    s->lines_len = s->lines_cap = 0;
     s->nlines = 0;
+    return j;
+}
+
+/* Ends a job that came back. Returns 0, or -1 with the reason in err (n bytes). */
+static int job_done(server *s, flush_job *j, char *err, size_t n) {
     int rc = j->failed ? -1 : 0;
     if (rc) {
         snprintf(err, n, "%s", j->err);
         s->failed = true;
     }
-    free(j);
+    job_free(j);
     return rc;
 }
 
 /* A failed write is fatal to the crawl: the application stops with the message (exit
  * status 1); what was recorded before stays, the rest is fetched again on resume. */
-static void flush_or_crash(server *s) {
-    char err[600];
-    if (s->failed || flush(s, err, sizeof err) == 0) return; /* a failure is reported once */
+static void fatal(server *s, const char *err) {
     s->stopping = true;
     tr_reason *why = tr_reason_new("%s", err);
     if (tr_app_stop(TW_CRAWL_APP, why) != 0) tr_crash("%s", err);
     tr_reason_unref(why);
 }
 
-/* Called after each message: commits now if enough waits, else within FLUSH_MS. */
+static size_t waiting(const server *s) { return tw_store_batch_len(s->batch) + s->nlines; }
+
+/* Hands what waits to the flusher, unless it is busy (then it goes when the job in
+ * flight comes back). */
+static void flush_async(server *s) {
+    if (s->failed || !s->pages || waiting(s) == 0) return;
+    if (s->flush_busy) {
+        s->flush_again = true;
+        return;
+    }
+    flush_job *j = take_job(s);
+    s->flush_busy = true;
+    s->flush_again = false;
+    if (tr_send(s->flusher, TW_TAG_FLUSH_JOB, &j, sizeof j) != 0) tr_crash("out of memory");
+}
+
+/* The flusher's answer. */
+static void on_flush_done(server *s, const tr_msg *msg) {
+    flush_job *j;
+    memcpy(&j, msg->data, sizeof j);
+    s->flush_busy = false;
+    char err[600];
+    if (job_done(s, j, err, sizeof err) != 0) {
+        fatal(s, err);
+        return;
+    }
+    if (s->flush_again || waiting(s) >= FLUSH_CHANGES) flush_async(s);
+}
+
+/* Waits for the job in flight, if any (blocks the Server). Returns 0, or -1 with err. */
+static int flush_wait(server *s, char *err, size_t n) {
+    if (!s->flush_busy) return 0;
+    tr_msg *m = tr_receive_tag(TW_TAG_FLUSH_DONE, TR_INFINITY);
+    flush_job *j;
+    memcpy(&j, m->data, sizeof j);
+    tr_msg_free(m);
+    s->flush_busy = false;
+    return job_done(s, j, err, n);
+}
+
+/* Commits everything that waits and writes its lines before returning (the job in
+ * flight first). Returns 0, or -1 with the reason in err (n bytes). */
+static int flush(server *s, char *err, size_t n) {
+    if (s->failed) {
+        snprintf(err, n, "an earlier write failed");
+        return -1;
+    }
+    if (flush_wait(s, err, n) != 0) return -1;
+    if (!s->pages || waiting(s) == 0) return 0;
+    flush_job *j = take_job(s);
+    job_run(j);
+    return job_done(s, j, err, n);
+}
+
+static void flush_or_crash(server *s) {
+    char err[600];
+    if (s->failed || flush(s, err, sizeof err) == 0) return; /* a failure is reported once */
+    fatal(s, err);
+}
+
+/* Called after each message: hands the batch over once enough waits, else within
+ * FLUSH_MS. While the flusher is busy changes pile up; past FLUSH_BACKLOG the Server
+ * waits for it, so a slow disk slows the crawl instead of filling memory. */
 static void maybe_flush(server *s) {
-    size_t waiting = tw_store_batch_len(s->batch) + s->nlines;
-    if (waiting >= FLUSH_CHANGES) {
-        flush_or_crash(s);
-    } else if (waiting > 0 && !s->flush_armed) {
+    size_t w = waiting(s);
+    if (w >= FLUSH_BACKLOG && s->flush_busy) {
+        char err[600];
+        if (flush_wait(s, err, sizeof err) != 0) {
+            fatal(s, err);
+            return;
+        }
+    }
+    if (w >= FLUSH_CHANGES) {
+        flush_async(s);
+    } else if (w > 0 && !s->flush_armed) {
         s->flush_armed = true;
         tr_send_after(FLUSH_MS, tr_self(), TW_TAG_FLUSH, NULL, 0);
     }
 }
 
-/* Keeps a copy of rec to write once the batch it belongs to is committed. */
+/* Formats rec's line to write once the batch it belongs to is committed. */
 static void keep_line(server *s, const tw_page_record *rec) {
-    if (s->nlines == s->lines_cap) {
-        size_t cap = s->lines_cap ? s->lines_cap * 2 : 64;
-        tw_page_record *l = realloc(s->lines, cap * sizeof *l);
+    size_t len = 0;
+    char *line = tw_pages_format(rec, &len);
+    if (!line) tr_crash("out of memory");
+    if (s->lines_len + len > s->lines_cap) {
+        size_t cap = s->lines_cap ? s->lines_cap * 2 : 64 * 1024;
+        while (cap < s->lines_len + len) cap *= 2;
+        char *l = realloc(s->lines, cap);
         if (!l) tr_crash("out of memory");
         s->lines = l;
         s->lines_cap = cap;
     }
-    tw_page_record *c = &s->lines[s->nlines++];
-    *c = *rec;
-    c->url = dup_or_null(rec->url);
-    c->error = dup_or_null(rec->error);
-    c->parent = dup_or_null(rec->parent);
-    c->content_type = dup_or_null(rec->content_type);
-    c->redirect = dup_or_null(rec->redirect);
+    memcpy(s->lines + s->lines_len, line, len);
+    s->lines_len += len;
+    s->nlines++;
+    free(line);
 }
 
 static void store_check(int rc) {
@@ -498,6 +585,8 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     s->product = tw_user_agent_product(cfg->user_agent);
     /* So that the supervisor's shutdown runs terminate, which commits what waits. */
     tr_trap_exit(true);
+    s->flusher = tr_spawn_opt(flusher, NULL, &(tr_spawn_opts){.entry = "store_flusher", .link = true}, NULL);
+    if (!s->flusher) tr_crash("cannot start the store's flusher");
     maybe_flush(s); /* new seeds */
     tr_send(tr_self(), TW_TAG_PUMP, NULL, 0);
     if (cfg->progress) tr_send_after(500, tr_self(), TW_TAG_PROGRESS, NULL, 0);
@@ -560,7 +649,11 @@ static void handle_info(const tr_msg *msg, void *state, tr_gen_ret *out) {
         request_stop();
     } else if (msg->kind == TR_MSG_USER && msg->tag == TW_TAG_FLUSH) {
         s->flush_armed = false;
-        flush_or_crash(s);
+        flush_async(s);
+    } else if (msg->kind == TR_MSG_USER && msg->tag == TW_TAG_FLUSH_DONE && msg->len == sizeof(void *)) {
+        on_flush_done(s, msg);
+    } else if (msg->kind == TR_MSG_EXIT && msg->from == s->flusher) {
+        tr_crash("the store's flusher died: %s", tr_reason_text(msg->reason));
     }
     maybe_flush(s);
 }
@@ -576,8 +669,11 @@ static void terminate(const tr_reason *reason, void *state) {
             tw_frontier_item_free(&f->item);
             free(f);
         }
-    for (size_t i = 0; i < s->nlines; i++) free_line(&s->lines[i]);
     free(s->lines);
+    if (s->flusher) {
+        tr_unlink(s->flusher);
+        tr_exit_pid(s->flusher, TR_KILL);
+    }
     tw_pages_close(s->pages);
     tw_store_close(s->store);
     tw_store_batch_free(s->batch);

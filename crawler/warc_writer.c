@@ -13,7 +13,7 @@
  * in DIR/warc.open while it is open (removed on a clean close); the next run repairs
  * that file, and any created after the marker was written, before it starts its own
  * (tw_warc_repair cuts the torn tail: those records belong to pages whose lines were
- * never written, which are fetched again).
+ * never written, which are fetched again; a file left with no whole record is removed).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -165,8 +165,11 @@ static int repair_previous(writer *w, char *err, size_t n) {
         if (strcmp(e->d_name, marked) != 0 && !not_older(&st.st_mtim, &ms.st_mtim)) continue;
         char path[4600];
         snprintf(path, sizeof path, "%s/%s", w->cfg->out_dir, e->d_name);
-        int r = tw_warc_repair(path, NULL);
-        if (r < 0) {
+        uint64_t kept = 0;
+        int r = tw_warc_repair(path, &kept);
+        if (r >= 0 && kept == 0) {
+            unlinkat(w->dirfd, e->d_name, 0); /* created, then killed before its warcinfo */
+        } else if (r < 0) {
             snprintf(err, n, "cannot repair %s/%.300s: %s", w->cfg->out_dir, e->d_name,
                      r == TW_WARC_EIO ? strerror(errno) : tw_warc_strerror(r));
             rc = -1;
