@@ -86,6 +86,14 @@ typedef struct host {
     char key[];
 } host;
 
+/* One shard of the seen set (see "the seen set" below): linear probing over cap slots. */
+#define SEEN_SHARD_BITS 8
+#define SEEN_SHARDS (1 << SEEN_SHARD_BITS)
+typedef struct seen_shard {
+    uint64_t *t;
+    size_t cap, count;
+} seen_shard;
+
 typedef struct retry {
     int64_t at;
     node *n;
@@ -98,8 +106,8 @@ struct tw_frontier {
     bool robots;
     uint64_t salt; /* scatters fingerprints over the seen table: crafted URLs cannot pile up */
 
-    uint64_t *seen;
-    size_t seen_cap, seen_count;
+    seen_shard seen[SEEN_SHARDS];
+    size_t seen_count, seen_slots; /* fingerprints held; slots of every shard together */
 
     host **hosts; /* open addressing by key hash */
     size_t host_cap, host_count;
@@ -183,54 +191,92 @@ static uint64_t str_hash(const char *s) { return tw_frontier_fingerprint(s, strl
 
 /* ---- the seen set ---- */
 
+/*
+ * 256 independent shards, chosen by the top 8 bits of the salted, mixed fingerprint;
+ * within a shard the slot is the other 56 bits scaled to its capacity (Lemire's
+ * multiply-shift), so capacities need not be powers of two. A shard grows by half
+ * when it would pass 3/4 full, so its load stays between 1/2 and 3/4: 10.7 to 16
+ * bytes per fingerprint. Growing rehashes one shard, 1/256 of the set, so no add
+ * ever pays for rehashing millions of fingerprints (at 10M URLs a shard holds ~40k).
+ */
+#define SEEN_MIN_CAP 16
+
 /* 0 marks an empty slot, so a fingerprint of 0 is stored as 1. */
-static uint64_t seen_key(const char *url)
+static uint64_t seen_key_of(uint64_t fp) { return fp ? fp : 1; }
+
+static uint64_t seen_key(const char *url) { return seen_key_of(tw_frontier_fingerprint(url, strlen(url))); }
+
+static seen_shard *seen_shard_of(const tw_frontier *f, uint64_t key, uint64_t *h)
 {
-    uint64_t k = tw_frontier_fingerprint(url, strlen(url));
-    return k ? k : 1;
+    *h = mix64(key ^ f->salt);
+    return (seen_shard *)&f->seen[*h >> (64 - SEEN_SHARD_BITS)];
 }
 
-static size_t seen_slot(const tw_frontier *f, uint64_t key)
+static size_t seen_probe(const seen_shard *s, uint64_t h, uint64_t key)
 {
-    size_t mask = f->seen_cap - 1, i = mix64(key ^ f->salt) & mask;
-    while (f->seen[i] && f->seen[i] != key)
-        i = (i + 1) & mask;
+    __extension__ typedef unsigned __int128 u128;
+    size_t i = (size_t)(((u128)(h << SEEN_SHARD_BITS) * s->cap) >> 64);
+    while (s->t[i] && s->t[i] != key)
+        if (++i == s->cap)
+            i = 0;
     return i;
 }
 
-static int seen_grow(tw_frontier *f)
+static int seen_shard_grow(tw_frontier *f, seen_shard *s)
 {
-    size_t cap = f->seen_cap ? f->seen_cap * 2 : 1024;
-    uint64_t *old = f->seen, *t = calloc(cap, sizeof *t);
-    if (!t)
+    size_t cap = s->cap < SEEN_MIN_CAP ? SEEN_MIN_CAP : s->cap + s->cap / 2;
+    seen_shard n = {.t = calloc(cap, sizeof *n.t), .cap = cap, .count = s->count};
+    if (!n.t)
         return -1;
-    size_t old_cap = f->seen_cap;
-    f->seen = t;
-    f->seen_cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i])
-            f->seen[seen_slot(f, old[i])] = old[i];
-    free(old);
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->t[i]) {
+            uint64_t h = mix64(s->t[i] ^ f->salt);
+            n.t[seen_probe(&n, h, s->t[i])] = s->t[i];
+        }
+    free(s->t);
+    f->seen_slots += n.cap - s->cap;
+    *s = n;
     return 0;
+}
+
+/* Finds key's slot in its shard, growing the shard first if one more key would pass
+ * 3/4. *sh is the shard. Returns the slot, or -1 when out of memory. The slot stays
+ * valid until the shard grows (nothing but this function grows it). */
+static ptrdiff_t seen_find(tw_frontier *f, uint64_t key, seen_shard **sh)
+{
+    uint64_t h;
+    seen_shard *s = seen_shard_of(f, key, &h);
+    if ((s->count + 1) * 4 > s->cap * 3 && seen_shard_grow(f, s) < 0)
+        return -1;
+    *sh = s;
+    return (ptrdiff_t)seen_probe(s, h, key);
+}
+
+static void seen_put(tw_frontier *f, seen_shard *s, size_t slot, uint64_t key)
+{
+    s->t[slot] = key;
+    s->count++;
+    f->seen_count++;
 }
 
 /* 1 inserted, 0 present, -1 out of memory. */
 static int seen_insert(tw_frontier *f, uint64_t key)
 {
-    if ((f->seen_count + 1) * 4 > f->seen_cap * 3 && seen_grow(f) < 0)
+    seen_shard *s;
+    ptrdiff_t i = seen_find(f, key, &s);
+    if (i < 0)
         return -1;
-    size_t i = seen_slot(f, key);
-    if (f->seen[i])
+    if (s->t[i])
         return 0;
-    f->seen[i] = key;
-    f->seen_count++;
+    seen_put(f, s, (size_t)i, key);
     return 1;
 }
 
 bool tw_frontier_seen(const tw_frontier *f, const char *url)
 {
-    uint64_t key = seen_key(url);
-    return f->seen_cap && f->seen[seen_slot(f, key)] == key;
+    uint64_t key = seen_key(url), h;
+    const seen_shard *s = seen_shard_of(f, key, &h);
+    return s->cap && s->t[seen_probe(s, h, key)] == key;
 }
 
 int tw_frontier_mark_seen(tw_frontier *f, const char *url)
@@ -534,10 +580,6 @@ tw_frontier *tw_frontier_new(int per_host, int64_t interval_ms, bool robots)
     /* Without entropy the salt is a constant: only resistance to crafted URLs is lost. */
     if (getrandom(&f->salt, sizeof f->salt, GRND_NONBLOCK) != (ssize_t)sizeof f->salt)
         f->salt = 0x9e3779b97f4a7c15ull;
-    if (seen_grow(f) < 0) {
-        free(f);
-        return NULL;
-    }
     return f;
 }
 
@@ -569,7 +611,8 @@ void tw_frontier_free(tw_frontier *f)
     free(f->retries);
     free(f->heap);
     free(f->hosts);
-    free(f->seen);
+    for (size_t i = 0; i < SEEN_SHARDS; i++)
+        free(f->seen[i].t);
     free(f);
 }
 
@@ -591,12 +634,12 @@ static rcstr *parent_ref(tw_frontier *f, const char *parent)
 int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed)
 {
     size_t len = strlen(url);
-    uint64_t fp = tw_frontier_fingerprint(url, len);
-    fp = fp ? fp : 1;
-    if ((f->seen_count + 1) * 4 > f->seen_cap * 3 && seen_grow(f) < 0)
+    uint64_t fp = seen_key_of(tw_frontier_fingerprint(url, len));
+    seen_shard *sh;
+    ptrdiff_t slot = seen_find(f, fp, &sh); /* stays valid: nothing below grows the shard */
+    if (slot < 0)
         return TW_FRONTIER_ENOMEM;
-    size_t slot = seen_slot(f, fp); /* stays valid: nothing below resizes the table */
-    if (f->seen[slot] == fp) /* most links were seen: answer before parsing the URL */
+    if (sh->t[slot] == fp) /* most links were seen: answer before parsing the URL */
         return 0;
     char buf[512], *key = buf;
     int rc = tw_url_host_key(url, buf, sizeof buf);
@@ -620,8 +663,7 @@ int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *pare
         node_free(n);
         return TW_FRONTIER_ENOMEM;
     }
-    f->seen[slot] = fp;
-    f->seen_count++;
+    seen_put(f, sh, (size_t)slot, fp);
     if (h->tail)
         h->tail->next = n;
     else
@@ -867,7 +909,7 @@ void tw_frontier_get_stats(tw_frontier *f, int64_t now, tw_frontier_stats *st)
     st->retrying = f->retry_len;
     st->in_flight = f->in_flight;
     st->seen = f->seen_count;
-    st->seen_bytes = f->seen_cap * sizeof *f->seen;
+    st->seen_bytes = f->seen_slots * sizeof(uint64_t);
     st->hosts = f->host_count;
     st->hosts_ready = f->ready_len;
     st->hosts_rate_limited = f->heap_len;

@@ -24,13 +24,12 @@
  * gives its rules, and URLs the rules forbid are handed out as
  * TW_FRONTIER_DISALLOWED without taking a slot.
  *
- * Memory: the seen set is an open-addressing table of 8-byte fingerprints kept at a
- * load between 0.375 and 0.75 (doubling when 3/4 full): 10.7 to 21.3 bytes per URL
- * seen, 16 on average (while it doubles, the old table is alive too). A queued URL
- * costs one malloc of 32 bytes plus the URL and its NUL; parents are shared by the
- * links of one page and seeds are stored once. bench/bench_frontier.c measured, for
- * 35-byte URLs over 1000 hosts: seen set 16.8 bytes/URL at 1M (load 0.48) and 13.4
- * at 10M (load 0.60); a queued URL 80 bytes, glibc's chunk overhead included.
+ * Memory: the seen set is 256 open-addressing tables (shards) of 8-byte fingerprints,
+ * each grown by half when 3/4 full, so its load stays between 1/2 and 3/4: 10.7 to 16
+ * bytes per URL seen. A shard grows alone (at 10M URLs one holds ~40k), so no add pays
+ * for rehashing the whole set. A queued URL costs one malloc of 32 bytes plus the URL
+ * and its NUL (~80 bytes with glibc's overhead for a 35-byte URL); parents are shared
+ * by the links of one page and seeds are stored once.
  *
  * Times are milliseconds on the caller's monotonic clock (tr_now_ms()). Not
  * thread-safe: one owner (the Server process) uses it and the items it hands out.

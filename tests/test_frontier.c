@@ -478,6 +478,35 @@ static void test_freeing_with_urls_queued_and_retrying_leaks_nothing(void **stat
     tw_frontier_free(f); /* ASan's leak check is the assertion */
 }
 
+/* ---- memory ---- */
+
+static void test_the_seen_set_stays_within_16_bytes_a_url(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false);
+    char url[64];
+    const size_t empty = 256 * 16 * 8; /* every shard at its least */
+    for (int i = 1; i <= 300000; i++) {
+        snprintf(url, sizeof url, "http://h%d.example/p/%d", i % 1000, i);
+        int rc = tw_frontier_add(f, url, 1, NULL, NULL);
+        if (rc != 1)
+            fail_msg("add(%s) = %d", url, rc);
+        if (i % 5000 == 0) {
+            tw_frontier_stats st;
+            tw_frontier_get_stats(f, 0, &st);
+            if (st.seen_bytes > 16 * st.seen + empty || (i >= 50000 && st.seen_bytes * 3 < 32 * st.seen))
+                fail_msg("%zu bytes for %zu URLs", st.seen_bytes, st.seen);
+        }
+    }
+    for (int i = 1; i <= 300000; i += 7) {
+        snprintf(url, sizeof url, "http://h%d.example/p/%d", i % 1000, i);
+        if (!tw_frontier_seen(f, url))
+            fail_msg("%s forgotten", url);
+    }
+    assert_int_equal(tw_frontier_queued(f), 300000);
+    tw_frontier_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_robots_txt_is_retried_then_disallows),
         cmocka_unit_test(test_robots_txt_is_fetched_again_after_a_day),
         cmocka_unit_test(test_freeing_with_urls_queued_and_retrying_leaks_nothing),
+        cmocka_unit_test(test_the_seen_set_stays_within_16_bytes_a_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
