@@ -37,6 +37,7 @@ typedef struct node {
     struct node *next;
     rcstr *parent;
     const char *seed; /* interned in the frontier's seed table */
+    int64_t id;       /* its id in the store; 0 for robots.txt */
     int32_t depth, attempts;
     char url[];
 } node;
@@ -124,9 +125,16 @@ struct tw_frontier {
     size_t seed_cap, seed_count;
     rcstr *last_parent; /* the links of one page come together: share their parent */
 
-    size_t queued, in_flight;
+    size_t held, in_flight; /* URLs in host queues and retries; slots taken */
     size_t n_full, n_robots; /* hosts in H_FULL and H_ROBOTS */
     uint64_t seq;
+
+    /* The window: at most `window` URLs held (0: no limit). URLs added beyond it, or
+     * while others are spilled, are spilled: in the seen set and the store only. They
+     * are the latest URLs of the store, in order: those with an id above spill_after. */
+    size_t window, spilled;
+    int64_t spill_after;
+    int64_t next_id; /* the id the next new URL gets */
 };
 
 /* ---- hashing ---- */
@@ -282,6 +290,12 @@ bool tw_frontier_seen(const tw_frontier *f, const char *url)
 int tw_frontier_mark_seen(tw_frontier *f, const char *url)
 {
     int rc = seen_insert(f, seen_key(url));
+    return rc < 0 ? TW_FRONTIER_ENOMEM : rc;
+}
+
+int tw_frontier_mark_seen_fp(tw_frontier *f, uint64_t fp)
+{
+    int rc = seen_insert(f, seen_key_of(fp));
     return rc < 0 ? TW_FRONTIER_ENOMEM : rc;
 }
 
@@ -577,6 +591,7 @@ tw_frontier *tw_frontier_new(int per_host, int64_t interval_ms, bool robots)
     f->per_host = per_host < 1 ? 1 : per_host;
     f->interval = interval_ms > 0 ? interval_ms : 0;
     f->robots = robots;
+    f->next_id = 1;
     /* Without entropy the salt is a constant: only resistance to crafted URLs is lost. */
     if (getrandom(&f->salt, sizeof f->salt, GRND_NONBLOCK) != (ssize_t)sizeof f->salt)
         f->salt = 0x9e3779b97f4a7c15ull;
@@ -631,16 +646,10 @@ static rcstr *parent_ref(tw_frontier *f, const char *parent)
     return f->last_parent;
 }
 
-int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed)
+/* Checks that url is a normalized http(s) URL and finds (or makes) its host when h is
+ * not NULL. Returns 0, TW_FRONTIER_EINVAL or TW_FRONTIER_ENOMEM. */
+static int url_host(tw_frontier *f, const char *url, size_t len, host **h)
 {
-    size_t len = strlen(url);
-    uint64_t fp = seen_key_of(tw_frontier_fingerprint(url, len));
-    seen_shard *sh;
-    ptrdiff_t slot = seen_find(f, fp, &sh); /* stays valid: nothing below grows the shard */
-    if (slot < 0)
-        return TW_FRONTIER_ENOMEM;
-    if (sh->t[slot] == fp) /* most links were seen: answer before parsing the URL */
-        return 0;
     char buf[512], *key = buf;
     int rc = tw_url_host_key(url, buf, sizeof buf);
     if (rc == TW_URL_ETOOLONG) { /* a host key is never longer than its URL */
@@ -648,30 +657,125 @@ int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *pare
             return TW_FRONTIER_ENOMEM;
         rc = tw_url_host_key(url, key, len + 8);
     }
-    host *h = rc == 0 ? host_get(f, key) : NULL;
+    int ret = rc != 0 ? TW_FRONTIER_EINVAL : 0;
+    if (rc == 0 && h && !(*h = host_get(f, key)))
+        ret = TW_FRONTIER_ENOMEM;
     if (key != buf)
         free(key);
-    if (rc != 0)
-        return TW_FRONTIER_EINVAL;
-    node *n = h ? node_new(url, len) : NULL;
+    return ret;
+}
+
+/* Queues url at the tail of its host h. Returns 0 or TW_FRONTIER_ENOMEM. */
+static int enqueue(tw_frontier *f, host *h, const char *url, size_t len, int64_t id, int depth, int attempts,
+                   const char *parent, const char *seed)
+{
+    node *n = node_new(url, len);
     if (!n)
         return TW_FRONTIER_ENOMEM;
+    n->id = id;
     n->depth = depth;
+    n->attempts = attempts;
     n->seed = seed ? seed_intern(f, seed) : NULL;
     n->parent = parent_ref(f, parent);
     if ((seed && !n->seed) || (parent && !n->parent)) {
         node_free(n);
         return TW_FRONTIER_ENOMEM;
     }
-    seen_put(f, sh, (size_t)slot, fp);
     if (h->tail)
         h->tail->next = n;
     else
         h->head = n;
     h->tail = n;
-    f->queued++;
+    f->held++;
     schedule(f, h);
-    return 1;
+    return 0;
+}
+
+int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed)
+{
+    return tw_frontier_add_id(f, url, depth, parent, seed, NULL);
+}
+
+int tw_frontier_add_id(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed,
+                       int64_t *id)
+{
+    size_t len = strlen(url);
+    uint64_t key = seen_key_of(tw_frontier_fingerprint(url, len));
+    seen_shard *sh;
+    ptrdiff_t slot = seen_find(f, key, &sh); /* stays valid: nothing below grows the shard */
+    if (slot < 0)
+        return TW_FRONTIER_ENOMEM;
+    if (sh->t[slot] == key) /* most links were seen: answer before parsing the URL */
+        return 0;
+    /* Once one URL is spilled, every later one is too, until a refill has taken them
+     * all back: so the spilled URLs are always the store's latest, in order. */
+    bool spill = f->spilled > 0 || (f->window && f->held >= f->window);
+    host *h = NULL;
+    int rc = url_host(f, url, len, spill ? NULL : &h);
+    if (rc == 0 && !spill)
+        rc = enqueue(f, h, url, len, f->next_id, depth, 0, parent, seed);
+    if (rc != 0)
+        return rc;
+    seen_put(f, sh, (size_t)slot, key);
+    if (id)
+        *id = f->next_id;
+    if (spill && f->spilled++ == 0)
+        f->spill_after = f->next_id - 1;
+    f->next_id++;
+    return spill ? TW_FRONTIER_SPILLED : 1;
+}
+
+int tw_frontier_refill(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed,
+                       int attempts, int64_t id)
+{
+    size_t len = strlen(url);
+    host *h = NULL;
+    int rc = url_host(f, url, len, &h);
+    if (rc == 0)
+        rc = enqueue(f, h, url, len, id, depth, attempts, parent, seed);
+    if (rc == TW_FRONTIER_ENOMEM)
+        return rc;
+    /* Taken back, or (not a URL: only a hand-edited store has one) dropped. */
+    if (f->spilled > 0)
+        f->spilled--;
+    f->spill_after = id;
+    return rc == 0 ? 1 : rc;
+}
+
+size_t tw_frontier_spilled(const tw_frontier *f) { return f->spilled; }
+
+size_t tw_frontier_held(const tw_frontier *f) { return f->held; }
+
+void tw_frontier_set_window(tw_frontier *f, size_t window) { f->window = window; }
+
+size_t tw_frontier_window(const tw_frontier *f) { return f->window; }
+
+bool tw_frontier_wants_refill(const tw_frontier *f)
+{
+    return f->spilled > 0 && (!f->window || f->held * 2 < f->window);
+}
+
+size_t tw_frontier_refill_room(const tw_frontier *f)
+{
+    size_t room = f->spilled;
+    if (f->window) {
+        size_t free_slots = f->held < f->window ? f->window - f->held : 0;
+        if (free_slots < room)
+            room = free_slots;
+    }
+    return room;
+}
+
+int64_t tw_frontier_spill_cursor(const tw_frontier *f) { return f->spill_after; }
+
+int64_t tw_frontier_next_id(const tw_frontier *f) { return f->next_id; }
+
+void tw_frontier_set_next_id(tw_frontier *f, int64_t id) { f->next_id = id > 0 ? id : 1; }
+
+void tw_frontier_set_spilled(tw_frontier *f, size_t n, int64_t after_id)
+{
+    f->spilled = n;
+    f->spill_after = after_id;
 }
 
 static void fill_item(tw_frontier_item *it, host *h, node *n)
@@ -682,6 +786,7 @@ static void fill_item(tw_frontier_item *it, host *h, node *n)
     it->host = h->key;
     it->depth = n->depth;
     it->attempts = n->attempts;
+    it->id = n->id;
     it->mem_ = n;
 }
 
@@ -755,7 +860,7 @@ int tw_frontier_next(tw_frontier *f, int64_t now, tw_frontier_item *it, char *ho
             kind = TW_FRONTIER_ROBOTS;
         } else {
             node *u = pop_front(h);
-            f->queued--;
+            f->held--;
             fill_item(it, h, u);
             const char *pq = tw_url_path_query(u->url);
             if (f->robots && h->rules && !tw_robots_allowed(h->rules, pq ? pq : "/"))
@@ -822,7 +927,7 @@ void tw_frontier_undo(tw_frontier *f, tw_frontier_item *it, const char *key, boo
         h->robots_state = R_UNKNOWN;
     } else {
         push_front(h, n);
-        f->queued++;
+        f->held++;
     }
     if (h->inflight > 0) {
         h->inflight--;
@@ -851,7 +956,7 @@ int tw_frontier_retry(tw_frontier *f, tw_frontier_item *it, int64_t not_before)
         node_free(n);
         return TW_FRONTIER_ENOMEM;
     }
-    f->queued++;
+    f->held++;
     return 0;
 }
 
@@ -899,13 +1004,14 @@ void tw_frontier_set_interval(tw_frontier *f, const char *key, int64_t interval_
         h->interval = interval_ms > 0 ? interval_ms : 0;
 }
 
-size_t tw_frontier_queued(const tw_frontier *f) { return f->queued; }
+size_t tw_frontier_queued(const tw_frontier *f) { return f->held + f->spilled; }
 
 void tw_frontier_get_stats(tw_frontier *f, int64_t now, tw_frontier_stats *st)
 {
     promote_hosts(f, now);
     memset(st, 0, sizeof *st);
-    st->queued = f->queued;
+    st->queued = f->held + f->spilled;
+    st->spilled = f->spilled;
     st->retrying = f->retry_len;
     st->in_flight = f->in_flight;
     st->seen = f->seen_count;

@@ -27,9 +27,23 @@
  * Memory: the seen set is 256 open-addressing tables (shards) of 8-byte fingerprints,
  * each grown by half when 3/4 full, so its load stays between 1/2 and 3/4: 10.7 to 16
  * bytes per URL seen. A shard grows alone (at 10M URLs one holds ~40k), so no add pays
- * for rehashing the whole set. A queued URL costs one malloc of 32 bytes plus the URL
- * and its NUL (~80 bytes with glibc's overhead for a 35-byte URL); parents are shared
- * by the links of one page and seeds are stored once.
+ * for rehashing the whole set. A URL held in memory costs one malloc of 40 bytes plus
+ * the URL and its NUL (96 bytes with glibc's overhead for a 34-byte URL); parents are
+ * shared by the links of one page and seeds are stored once. Beyond the window (below)
+ * a URL costs nothing but its fingerprint.
+ *
+ * Ids: every new URL gets the next of a counter (1, 2, 3...; tw_frontier_add_id says
+ * which), carried by its item: the state store keeps it as urls.id, so changes to a
+ * URL are made by id (the table's own key) and the order found is the order of ids.
+ *
+ * The window bounds the URLs held: with tw_frontier_set_window(f, W), once W URLs are
+ * held (in host queues or waiting for a retry) a new URL is "spilled": it enters the
+ * seen set but lives only in the caller's store (the state store, crawler/store.h),
+ * and tw_frontier_add says so (TW_FRONTIER_SPILLED). While any URL is spilled, every
+ * new one is spilled too, so the spilled URLs are always the newest of the store, in
+ * id order after tw_frontier_spill_cursor(), and taking them back in id order
+ * (tw_frontier_refill, or tw_store_refill which does it all) keeps each host first
+ * in, first out. The default window is 0, no limit: nothing is spilled.
  *
  * Times are milliseconds on the caller's monotonic clock (tr_now_ms()). Not
  * thread-safe: one owner (the Server process) uses it and the items it hands out.
@@ -41,6 +55,13 @@ typedef struct tw_frontier tw_frontier;
 #define TW_FRONTIER_PAGE 1       /* fetch item->url; a slot and a start of its host are taken */
 #define TW_FRONTIER_ROBOTS 2     /* fetch item->url, the host's robots.txt; slot and start taken */
 #define TW_FRONTIER_DISALLOWED 3 /* robots.txt forbids item->url: it ends unfetched; no slot taken */
+
+/* What tw_frontier_add() returns for a new URL beyond the window: it is in the seen set
+ * and must be stored, but the frontier does not hold it (see tw_frontier_refill). */
+#define TW_FRONTIER_SPILLED 2
+
+/* The window the Server should use: at ~96 bytes per URL held, ~10 MB. */
+#define TW_FRONTIER_WINDOW_DEFAULT 100000
 
 /* Errors (negative). */
 #define TW_FRONTIER_ENOMEM (-1)  /* out of memory */
@@ -67,12 +88,15 @@ typedef struct tw_frontier_item {
     const char *host;   /* its host key; owned by the frontier, valid until tw_frontier_free() */
     int depth;          /* hops from the seed */
     int attempts;       /* requests already made for it (0 when new) */
+    int64_t id;         /* its id (urls.id in the state store); 0 for robots.txt */
     void *mem_;         /* private */
 } tw_frontier_item;
 
 /* Counters, see tw_frontier_get_stats(). */
 typedef struct tw_frontier_stats {
-    size_t queued;             /* URLs held: in host queues and waiting for a retry */
+    size_t queued;             /* URLs waiting: held (in host queues and waiting for a
+                                  retry) plus spilled; 0 with nothing in flight = done */
+    size_t spilled;            /* of those, in the store only (beyond the window) */
     size_t retrying;           /* of those, waiting for their retry time */
     size_t in_flight;          /* slots taken (pages and robots.txt) */
     size_t seen;               /* URLs in the seen set */
@@ -99,15 +123,86 @@ void tw_frontier_free(tw_frontier *f);
 /*
  * Adds url (a normalized http(s) URL) found `depth` hops from `seed` on page `parent`
  * (NULL for a seed; then pass the URL itself as seed) unless it was seen before.
- * Strings are copied. Returns 1 if it was queued, 0 if it was already seen (nothing
- * changes), TW_FRONTIER_EINVAL if url is not a normalized http(s) URL,
- * TW_FRONTIER_ENOMEM.
+ * Strings are copied. Returns 1 if it was queued (held in memory),
+ * TW_FRONTIER_SPILLED if it is new but beyond the window (or others are spilled): it
+ * is in the seen set and counted in tw_frontier_queued(), but only the caller's store
+ * holds it, so the caller must store it (both 1 and 2 mean "new: store it"); 0 if it
+ * was already seen (nothing changes); TW_FRONTIER_EINVAL if url is not a normalized
+ * http(s) URL; TW_FRONTIER_ENOMEM (nothing changes). O(1) (O(log hosts) to schedule
+ * the host); does not block.
  */
 int tw_frontier_add(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed);
+
+/* tw_frontier_add(), which also sets *id (if not NULL) to the id the URL got when it
+ * returns 1 or TW_FRONTIER_SPILLED: store it with that id (tw_store_batch_add_url_id). */
+int tw_frontier_add_id(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed,
+                       int64_t *id);
+
+/* The id the next new URL will get. */
+int64_t tw_frontier_next_id(const tw_frontier *f);
+
+/* Sets the id the next new URL gets (< 1 counts as 1): on resume, one more than the
+ * greatest stored (tw_store_resume does it), so ids never repeat. */
+void tw_frontier_set_next_id(tw_frontier *f, int64_t id);
 
 /* Puts url in the seen set without queuing it (on resume: a URL that already ended).
  * Returns 1 if it was new, 0 if already seen, TW_FRONTIER_ENOMEM. */
 int tw_frontier_mark_seen(tw_frontier *f, const char *url);
+
+/* The same, given the URL's fingerprint (tw_frontier_fingerprint, as the store keeps
+ * it): on resume, the seen set is loaded from the store without reading any URL. */
+int tw_frontier_mark_seen_fp(tw_frontier *f, uint64_t fp);
+
+/* ---------------------------------------------------------------- the window */
+
+/*
+ * Sets how many URLs the frontier holds at most (0: no limit, the default). URLs
+ * already held stay; a retry or an undo is always taken back, even beyond it. Only
+ * new URLs are spilled, from the next tw_frontier_add() on. Never fails.
+ */
+void tw_frontier_set_window(tw_frontier *f, size_t window);
+
+/* The window (0: no limit). */
+size_t tw_frontier_window(const tw_frontier *f);
+
+/* URLs held in memory: in host queues and waiting for a retry (not those handed out). */
+size_t tw_frontier_held(const tw_frontier *f);
+
+/* URLs spilled: new, in the seen set and counted as queued, but only in the store. */
+size_t tw_frontier_spilled(const tw_frontier *f);
+
+/* Whether a refill is due: URLs are spilled and fewer than half the window are held
+ * (with no window: whenever URLs are spilled, as after tw_frontier_set_spilled). */
+bool tw_frontier_wants_refill(const tw_frontier *f);
+
+/* How many spilled URLs a refill should take back: the window's free room, at most
+ * the number spilled (every spilled one when there is no window). */
+size_t tw_frontier_refill_room(const tw_frontier *f);
+
+/*
+ * Takes a spilled URL back from the store: queues it at its host's tail as
+ * tw_frontier_add() would, without consulting the seen set (it is in it already), with
+ * `attempts` requests already made. `id` is its id (urls.id): its item carries it and
+ * the spill cursor moves to it, so give the spilled URLs back in id order, each once.
+ * Strings are copied. Returns 1 (one URL fewer spilled, one more held);
+ * TW_FRONTIER_EINVAL if url is not a normalized http(s) URL (only a hand-edited store
+ * has one: it is dropped, counted out of the spilled URLs, and the cursor moves past
+ * it); TW_FRONTIER_ENOMEM (nothing changes: try again later). Does not block.
+ */
+int tw_frontier_refill(tw_frontier *f, const char *url, int depth, const char *parent, const char *seed,
+                       int attempts, int64_t id);
+
+/*
+ * Where the spilled URLs are in the store: the id after which they start (every stored
+ * URL with a greater id and still queued is spilled, in id order; none is held or
+ * handed out). A URL spilled while none was sets it to its id minus one; each refilled
+ * URL moves it to its id. Meaningful while tw_frontier_spilled() > 0.
+ */
+int64_t tw_frontier_spill_cursor(const tw_frontier *f);
+
+/* Declares n URLs spilled, starting after store id after_id (on resume: every queued
+ * URL of the store is spilled, and refills load them in order). Replaces the count. */
+void tw_frontier_set_spilled(tw_frontier *f, size_t n, int64_t after_id);
 
 /* Whether url is in the seen set. Does not allocate. */
 bool tw_frontier_seen(const tw_frontier *f, const char *url);
@@ -164,7 +259,8 @@ bool tw_frontier_robots_unreachable(tw_frontier *f, const char *host);
  * interval used is the larger of it and the frontier's. From its next start on. */
 void tw_frontier_set_interval(tw_frontier *f, const char *host, int64_t interval_ms);
 
-/* URLs held (queued and waiting for a retry), not counting those handed out. */
+/* URLs waiting: held (queued and waiting for a retry) plus spilled, not counting those
+ * handed out. The crawl is done when this is 0 and nothing is in flight. */
 size_t tw_frontier_queued(const tw_frontier *f);
 
 /* Fills *st. Moves hosts whose time has come at `now` to the ready list first, so

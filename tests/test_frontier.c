@@ -478,18 +478,24 @@ static void test_freeing_with_urls_queued_and_retrying_leaks_nothing(void **stat
     tw_frontier_free(f); /* ASan's leak check is the assertion */
 }
 
-/* ---- memory ---- */
+/* ---- the window ---- */
+
+static int add_rc(tw_frontier *f, const char *url)
+{
+    return tw_frontier_add(f, url, 1, "http://a.example/", "http://a.example/");
+}
 
 static void test_the_seen_set_stays_within_16_bytes_a_url(void **state)
 {
     (void)state;
     tw_frontier *f = tw_frontier_new(1, 0, false);
+    tw_frontier_set_window(f, 10); /* the seen set grows the same whether URLs are held or not */
     char url[64];
     const size_t empty = 256 * 16 * 8; /* every shard at its least */
     for (int i = 1; i <= 300000; i++) {
         snprintf(url, sizeof url, "http://h%d.example/p/%d", i % 1000, i);
-        int rc = tw_frontier_add(f, url, 1, NULL, NULL);
-        if (rc != 1)
+        int rc = add_rc(f, url);
+        if (rc != 1 && rc != TW_FRONTIER_SPILLED)
             fail_msg("add(%s) = %d", url, rc);
         if (i % 5000 == 0) {
             tw_frontier_stats st;
@@ -504,6 +510,197 @@ static void test_the_seen_set_stays_within_16_bytes_a_url(void **state)
             fail_msg("%s forgotten", url);
     }
     assert_int_equal(tw_frontier_queued(f), 300000);
+    tw_frontier_free(f);
+}
+
+static void test_a_seen_set_loaded_by_fingerprint_knows_the_urls(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false);
+    const char *u = "http://a.example/stored";
+    assert_int_equal(tw_frontier_mark_seen_fp(f, tw_frontier_fingerprint(u, strlen(u))), 1);
+    assert_int_equal(tw_frontier_mark_seen_fp(f, tw_frontier_fingerprint(u, strlen(u))), 0);
+    assert_int_equal(tw_frontier_mark_seen_fp(f, 0), 1); /* 0 is a fingerprint like another */
+    assert_true(tw_frontier_seen(f, u));
+    assert_int_equal(add_rc(f, u), 0);
+    assert_int_equal(tw_frontier_queued(f), 0);
+    tw_frontier_free(f);
+}
+
+static void test_urls_beyond_the_window_are_spilled_and_counted(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false);
+    assert_int_equal(tw_frontier_window(f), 0); /* no limit unless asked */
+    tw_frontier_set_window(f, 3);
+    assert_int_equal(add_rc(f, "http://a.example/1"), 1);
+    assert_int_equal(add_rc(f, "http://b.example/1"), 1);
+    assert_int_equal(add_rc(f, "http://a.example/2"), 1);
+    assert_int_equal(add_rc(f, "http://a.example/3"), TW_FRONTIER_SPILLED);
+    assert_int_equal(add_rc(f, "http://c.example/1"), TW_FRONTIER_SPILLED);
+    assert_int_equal(add_rc(f, "http://a.example/3"), 0); /* spilled URLs are seen */
+    assert_int_equal(add_rc(f, "ftp://a.example/"), TW_FRONTIER_EINVAL);
+    assert_int_equal(tw_frontier_held(f), 3);
+    assert_int_equal(tw_frontier_spilled(f), 2);
+    assert_int_equal(tw_frontier_queued(f), 5); /* the crawl is not done while any is spilled */
+    tw_frontier_stats st;
+    tw_frontier_get_stats(f, 0, &st);
+    assert_int_equal(st.queued, 5);
+    assert_int_equal(st.spilled, 2);
+    assert_int_equal(st.seen, 5);
+    assert_int_equal(st.hosts, 2); /* c.example is not known until its URL is taken back */
+    /* Its window half full, a frontier with URLs spilled asks to be refilled. */
+    assert_false(tw_frontier_wants_refill(f));
+    tw_frontier_item a = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/1");
+    assert_false(tw_frontier_wants_refill(f)); /* 2 held: not below 3/2 */
+    tw_frontier_item b = next_is(f, 0, TW_FRONTIER_PAGE, "http://b.example/1");
+    assert_true(tw_frontier_wants_refill(f));
+    assert_int_equal(tw_frontier_refill_room(f), 2);
+    finish(f, &a);
+    finish(f, &b);
+    tw_frontier_free(f);
+}
+
+static void test_while_urls_are_spilled_new_ones_spill_too_to_keep_the_order(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false);
+    tw_frontier_set_window(f, 2);
+    add(f, "http://a.example/1");
+    add(f, "http://a.example/2");
+    assert_int_equal(add_rc(f, "http://a.example/3"), TW_FRONTIER_SPILLED);
+    tw_frontier_item it = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/1");
+    finish(f, &it);
+    /* Room for one, but /3 waits in the store: /4 must not pass it. */
+    assert_int_equal(add_rc(f, "http://a.example/4"), TW_FRONTIER_SPILLED);
+    assert_int_equal(tw_frontier_spilled(f), 2);
+    assert_int_equal(tw_frontier_refill(f, "http://a.example/3", 1, NULL, "http://a.example/", 0, 3), 1);
+    assert_int_equal(tw_frontier_refill(f, "http://a.example/4", 1, NULL, "http://a.example/", 0, 4), 1);
+    assert_int_equal(tw_frontier_spilled(f), 0);
+    assert_int_equal(tw_frontier_held(f), 3); /* a refill may pass the window; the caller asks room */
+    for (int i = 2; i <= 4; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "http://a.example/%d", i);
+        it = next_is(f, 0, TW_FRONTIER_PAGE, want);
+        finish(f, &it);
+    }
+    /* Nothing spilled: new URLs are held again. */
+    add(f, "http://a.example/5");
+    tw_frontier_free(f);
+}
+
+static void test_refilled_urls_come_back_in_order_with_their_fields(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(100, 0, false);
+    tw_frontier_set_window(f, 4);
+    char url[64];
+    for (int i = 1; i <= 10; i++) {
+        snprintf(url, sizeof url, "http://a.example/%d", i);
+        assert_int_equal(add_rc(f, url), i <= 4 ? 1 : TW_FRONTIER_SPILLED);
+    }
+    tw_frontier_item it[4];
+    for (int i = 0; i < 3; i++) {
+        snprintf(url, sizeof url, "http://a.example/%d", i + 1);
+        it[i] = next_is(f, 0, TW_FRONTIER_PAGE, url);
+    }
+    assert_true(tw_frontier_wants_refill(f));
+    size_t room = tw_frontier_refill_room(f);
+    assert_int_equal(room, 3);
+    for (int i = 5; i < 5 + (int)room; i++) {
+        snprintf(url, sizeof url, "http://a.example/%d", i);
+        assert_int_equal(tw_frontier_refill(f, url, 7, "http://p.example/", "http://s.example/", 2, 100 + i), 1);
+    }
+    assert_int_equal(tw_frontier_spilled(f), 3);
+    assert_int_equal(tw_frontier_queued(f), 7);
+    assert_int_equal(tw_frontier_spill_cursor(f), 107);
+    it[3] = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/4");
+    tw_frontier_item r = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/5");
+    assert_int_equal(r.depth, 7);
+    assert_int_equal(r.attempts, 2);
+    assert_string_equal(r.parent, "http://p.example/");
+    assert_string_equal(r.seed, "http://s.example/");
+    finish(f, &r);
+    r = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/6");
+    finish(f, &r);
+    for (int i = 0; i < 4; i++)
+        finish(f, &it[i]);
+    tw_frontier_free(f);
+}
+
+static void test_new_urls_get_ids_in_order_and_the_spill_cursor_follows_them(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false);
+    tw_frontier_set_window(f, 1);
+    int64_t id = -1;
+    assert_int_equal(tw_frontier_add_id(f, "http://a.example/1", 0, NULL, "http://a.example/1", &id), 1);
+    assert_true(id == 1);
+    assert_int_equal(tw_frontier_add_id(f, "http://a.example/2", 1, NULL, "http://a.example/1", &id),
+                     TW_FRONTIER_SPILLED);
+    assert_true(id == 2);
+    assert_int_equal(tw_frontier_spill_cursor(f), 1); /* spilled URLs start after id 1 */
+    id = -1;
+    assert_int_equal(tw_frontier_add_id(f, "http://a.example/2", 1, NULL, "http://a.example/1", &id), 0);
+    assert_true(id == -1); /* a seen URL gets no id */
+    assert_int_equal(add_rc(f, "http://a.example/3"), TW_FRONTIER_SPILLED);
+    assert_true(tw_frontier_next_id(f) == 4);
+    tw_frontier_item it = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/1");
+    assert_true(it.id == 1);
+    finish(f, &it);
+    assert_int_equal(tw_frontier_refill(f, "http://a.example/2", 1, NULL, "http://a.example/1", 0, 2), 1);
+    assert_int_equal(tw_frontier_spill_cursor(f), 2);
+    it = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/2");
+    assert_true(it.id == 2);
+    finish(f, &it);
+    /* A URL that is not one (a hand-edited store) is dropped, and the cursor passes it. */
+    assert_int_equal(tw_frontier_refill(f, "not a url", 1, NULL, "http://a.example/", 0, 3), TW_FRONTIER_EINVAL);
+    assert_int_equal(tw_frontier_spilled(f), 0);
+    assert_int_equal(tw_frontier_spill_cursor(f), 3);
+    /* Nothing spilled and room again: held. The next spill starts after its own id. */
+    add(f, "http://a.example/4");
+    assert_int_equal(add_rc(f, "http://a.example/5"), TW_FRONTIER_SPILLED);
+    assert_int_equal(tw_frontier_spill_cursor(f), 4);
+    /* On resume, ids go on after the greatest stored. */
+    tw_frontier_set_next_id(f, 1000);
+    assert_int_equal(tw_frontier_add_id(f, "http://a.example/6", 1, NULL, "http://a.example/1", &id),
+                     TW_FRONTIER_SPILLED);
+    assert_true(id == 1000);
+    tw_frontier_free(f);
+}
+
+static void test_a_resumed_frontier_has_everything_spilled(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(1, 0, false); /* no window: a refill takes all */
+    tw_frontier_set_spilled(f, 3, 41);
+    assert_int_equal(tw_frontier_queued(f), 3);
+    assert_int_equal(tw_frontier_spill_cursor(f), 41);
+    assert_true(tw_frontier_wants_refill(f));
+    assert_int_equal(tw_frontier_refill_room(f), 3);
+    /* A seed added before the refill goes after the stored URLs. */
+    assert_int_equal(add_rc(f, "http://a.example/seed"), TW_FRONTIER_SPILLED);
+    assert_int_equal(tw_frontier_spill_cursor(f), 41);
+    assert_int_equal(tw_frontier_refill_room(f), 4);
+    tw_frontier_free(f);
+}
+
+static void test_retries_and_undo_are_taken_back_beyond_the_window(void **state)
+{
+    (void)state;
+    tw_frontier *f = tw_frontier_new(2, 0, false);
+    tw_frontier_set_window(f, 1);
+    add(f, "http://a.example/1");
+    tw_frontier_item it = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/1");
+    add(f, "http://a.example/2");
+    assert_int_equal(tw_frontier_retry(f, &it, 10), 0);
+    tw_frontier_done(f, "a.example:80");
+    assert_int_equal(tw_frontier_held(f), 2);
+    assert_int_equal(add_rc(f, "http://a.example/3"), TW_FRONTIER_SPILLED);
+    tw_frontier_item two = next_is(f, 0, TW_FRONTIER_PAGE, "http://a.example/2");
+    tw_frontier_undo(f, &two, "a.example:80", false);
+    assert_int_equal(tw_frontier_held(f), 2);
+    assert_int_equal(tw_frontier_queued(f), 3);
     tw_frontier_free(f);
 }
 
@@ -532,6 +729,13 @@ int main(void)
         cmocka_unit_test(test_robots_txt_is_fetched_again_after_a_day),
         cmocka_unit_test(test_freeing_with_urls_queued_and_retrying_leaks_nothing),
         cmocka_unit_test(test_the_seen_set_stays_within_16_bytes_a_url),
+        cmocka_unit_test(test_a_seen_set_loaded_by_fingerprint_knows_the_urls),
+        cmocka_unit_test(test_urls_beyond_the_window_are_spilled_and_counted),
+        cmocka_unit_test(test_while_urls_are_spilled_new_ones_spill_too_to_keep_the_order),
+        cmocka_unit_test(test_refilled_urls_come_back_in_order_with_their_fields),
+        cmocka_unit_test(test_new_urls_get_ids_in_order_and_the_spill_cursor_follows_them),
+        cmocka_unit_test(test_a_resumed_frontier_has_everything_spilled),
+        cmocka_unit_test(test_retries_and_undo_are_taken_back_beyond_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
