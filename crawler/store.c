@@ -1,5 +1,6 @@
 /* store.c - the crawl's state store on SQLite: schema, stored options, URLs, batched commits. */
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,9 @@
 #include "store.h"
 
 /* The schema; docs/crawler.md ("State store") documents it for users of sqlite3.
- * urls.id keeps the order URLs were found in (a resumed crawl stays breadth-first);
- * urls.fp is the frontier's fingerprint, unique, the key changes are made by. */
+ * urls.id keeps the order URLs were found in (a resumed crawl stays breadth-first):
+ * the frontier's id when the caller gives it, changes by id find rows by it;
+ * urls.fp is the frontier's fingerprint, unique, the key changes by URL are made by. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS urls("
@@ -24,18 +26,30 @@ static const char schema[] =
     " attempts INTEGER NOT NULL DEFAULT 0,"
     " state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN ('queued','ended')));";
 
-enum { ST_ADD, ST_ATTEMPTS, ST_ENDED, ST_META, ST_NSTMT };
+enum { ST_ADD, ST_ATTEMPTS, ST_ENDED, ST_META, ST_ADD_ID, ST_ATTEMPTS_ID, ST_ENDED_ID, ST_QUEUED, ST_NSTMT };
 
 static const char *const stmt_sql[ST_NSTMT] = {
     [ST_ADD] = "INSERT OR IGNORE INTO urls(fp,url,depth,parent,seed) VALUES(?1,?2,?3,?4,?5)",
     [ST_ATTEMPTS] = "UPDATE urls SET attempts=?2 WHERE fp=?1",
     [ST_ENDED] = "UPDATE urls SET attempts=?2, state='ended' WHERE fp=?1",
     [ST_META] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)",
+    /* By id, the table's own key: an insert appends at the end of the table, an update
+     * touches the row's page only, where by fp each goes through the fp index at a
+     * random place (docs/crawler.md, "State store", has the costs). */
+    [ST_ADD_ID] = "INSERT OR IGNORE INTO urls(id,fp,url,depth,parent,seed) VALUES(?6,?1,?2,?3,?4,?5)",
+    [ST_ATTEMPTS_ID] = "UPDATE urls SET attempts=?2 WHERE id=?1",
+    [ST_ENDED_ID] = "UPDATE urls SET attempts=?2, state='ended' WHERE id=?1",
+    /* A walk of the rowid from ?1 on ("SEARCH urls USING INTEGER PRIMARY KEY (rowid>?)"):
+     * its cost is the rows it returns plus the ended rows it steps over, never the
+     * table's size. Past the spill cursor every row is queued while the crawl runs;
+     * ended rows are stepped over only by the first refills after a resume. */
+    [ST_QUEUED] = "SELECT id,fp,url,depth,parent,seed,attempts FROM urls WHERE id>?1 AND state='queued' ORDER BY id LIMIT ?2",
 };
 
 struct tw_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_NSTMT];
+    int64_t max_id; /* the greatest id committed: tw_store_refill tells a short read from URLs not committed yet */
     char path[4096];
 };
 
@@ -46,6 +60,7 @@ typedef struct change {
     int depth, attempts;
     bool has_parent;
     uint64_t fp;
+    int64_t id;
     char text[];
 } change;
 
@@ -90,6 +105,22 @@ static int check_format(tw_store *st, char *err, size_t n) {
     return 0;
 }
 
+/* Reads the greatest id stored into st->max_id (the end of the primary key: O(log n)). */
+static int read_max_id(tw_store *st, char *err, size_t n) {
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT max(id) FROM urls", -1, &q, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        st->max_id = sqlite3_column_int64(q, 0); /* 0 when empty (NULL) */
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_OK) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return 0;
+}
+
 tw_store *tw_store_open(const char *dir, char *err, size_t n) {
     tw_store *st = calloc(1, sizeof *st);
     if (!st) {
@@ -122,7 +153,7 @@ tw_store *tw_store_open(const char *dir, char *err, size_t n) {
             tw_store_close(st);
             return NULL;
         }
-    if (check_format(st, err, n) != 0) {
+    if (check_format(st, err, n) != 0 || read_max_id(st, err, n) != 0) {
         tw_store_close(st);
         return NULL;
     }
@@ -161,7 +192,7 @@ int tw_store_get_meta(tw_store *st, const char *key, char **value, char *err, si
 
 long tw_store_load_urls(tw_store *st, tw_store_url_fn fn, void *ctx, char *err, size_t n) {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT fp,url,depth,parent,seed,attempts,state FROM urls ORDER BY id", -1, &q,
+    if (sqlite3_prepare_v2(st->db, "SELECT fp,url,depth,parent,seed,attempts,state,id FROM urls ORDER BY id", -1, &q,
                            NULL) != SQLITE_OK) {
         set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
         return -1;
@@ -181,6 +212,7 @@ long tw_store_load_urls(tw_store *st, tw_store_url_fn fn, void *ctx, char *err, 
             .seed = seed,
             .attempts = sqlite3_column_int(q, 5),
             .ended = state && strcmp(state, "ended") == 0,
+            .id = sqlite3_column_int64(q, 7),
         };
         count++;
         if (fn(ctx, &u) != 0) {
@@ -194,6 +226,207 @@ long tw_store_load_urls(tw_store *st, tw_store_url_fn fn, void *ctx, char *err, 
     }
     sqlite3_finalize(q);
     return count;
+}
+
+int tw_store_set_synchronous(tw_store *st, bool full, char *err, size_t n) {
+    if (sqlite3_exec(st->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        set_err(err, n, st, "cannot set up", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return 0;
+}
+
+long tw_store_load_queued(tw_store *st, int64_t after_id, long limit, tw_store_url_fn fn, void *ctx,
+                          int64_t *last_id, char *err, size_t n) {
+    if (limit <= 0) return 0;
+    sqlite3_stmt *q = st->stmt[ST_QUEUED];
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, after_id);
+    sqlite3_bind_int64(q, 2, limit);
+    long count = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *url = (const char *)sqlite3_column_text(q, 2);
+        const char *seed = (const char *)sqlite3_column_text(q, 5);
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (!url || !seed) { /* NOT NULL columns: only a hand-edited file gets here */
+            if (last_id) *last_id = id;
+            continue;
+        }
+        tw_store_url u = {
+            .fp = (uint64_t)sqlite3_column_int64(q, 1),
+            .url = url,
+            .depth = sqlite3_column_int(q, 3),
+            .parent = (const char *)sqlite3_column_text(q, 4),
+            .seed = seed,
+            .attempts = sqlite3_column_int(q, 6),
+            .ended = false,
+            .id = id,
+        };
+        if (fn(ctx, &u) != 0) {
+            sqlite3_reset(q);
+            return -2;
+        }
+        if (last_id) *last_id = id;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        count = -1;
+    }
+    sqlite3_reset(q); /* ends the read transaction: a checkpoint may pass */
+    return count;
+}
+
+long tw_store_load_seen(tw_store *st, tw_store_seen_fn fn, void *ctx, char *err, size_t n) {
+    sqlite3_stmt *q = NULL;
+    /* A walk of the table: reading state needs the rows, so the fp index alone will not do. */
+    if (sqlite3_prepare_v2(st->db, "SELECT id,fp,state='ended' FROM urls ORDER BY id", -1, &q, NULL) != SQLITE_OK) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    long count = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        count++;
+        if (fn(ctx, sqlite3_column_int64(q, 0), (uint64_t)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 2) != 0)) {
+            sqlite3_finalize(q);
+            return -2;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        count = -1;
+    }
+    sqlite3_finalize(q);
+    return count;
+}
+
+/* ---------------------------------------------------------------- the frontier's window */
+
+/* A growable list of row ids. */
+typedef struct id_list {
+    int64_t *v;
+    size_t len, cap;
+} id_list;
+
+static int id_push(id_list *l, int64_t id) {
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        int64_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->len++] = id;
+    return 0;
+}
+
+typedef struct resume_ctx {
+    tw_frontier *f;
+    id_list requeue, end; /* rows whose state disagrees with pages.jsonl */
+    size_t queued;
+    int64_t first; /* the first queued row's id, -1 while none */
+    int64_t max;   /* the greatest id */
+    bool nomem;
+} resume_ctx;
+
+/* tw_store_load_seen's callback for tw_store_resume: the frontier's seen set holds the
+ * URLs of pages.jsonl and nothing else yet, so "already seen" means "has a line". */
+static int resume_row(void *ctx, int64_t id, uint64_t fp, bool ended) {
+    resume_ctx *r = ctx;
+    if (id > r->max) r->max = id;
+    int rc = tw_frontier_mark_seen_fp(r->f, fp);
+    if (rc < 0) {
+        r->nomem = true;
+        return 1;
+    }
+    bool has_line = rc == 0, queued = !has_line;
+    if (ended && !has_line && id_push(&r->requeue, id) != 0) r->nomem = true;
+    if (!ended && has_line && id_push(&r->end, id) != 0) r->nomem = true;
+    if (queued) {
+        r->queued++;
+        if (r->first < 0) r->first = id;
+    }
+    return r->nomem;
+}
+
+/* Sets the state of every listed row, in the open transaction. Returns an SQLite code. */
+static int set_states(tw_store *st, const id_list *l, const char *state) {
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "UPDATE urls SET state=?2 WHERE id=?1", -1, &q, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < l->len; i++) {
+        sqlite3_bind_int64(q, 1, l->v[i]);
+        sqlite3_bind_text(q, 2, state, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+long tw_store_resume(tw_store *st, tw_frontier *f, char *err, size_t n) {
+    resume_ctx r = {.f = f, .first = -1};
+    long rows = tw_store_load_seen(st, resume_row, &r, err, n);
+    long ret = -1;
+    if (r.nomem) {
+        if (err && n) snprintf(err, n, "out of memory");
+    } else if (rows >= 0) {
+        int rc = SQLITE_OK;
+        if (r.requeue.len || r.end.len) {
+            rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+            if (rc == SQLITE_OK) rc = set_states(st, &r.requeue, "queued");
+            if (rc == SQLITE_OK) rc = set_states(st, &r.end, "ended");
+            if (rc == SQLITE_OK) rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+            if (rc != SQLITE_OK) {
+                set_err(err, n, st, "cannot write", sqlite3_errmsg(st->db));
+                sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+        if (rc == SQLITE_OK) {
+            tw_frontier_set_spilled(f, r.queued, r.first < 0 ? r.max : r.first - 1);
+            tw_frontier_set_next_id(f, r.max + 1);
+            ret = (long)r.queued;
+        }
+    }
+    free(r.requeue.v);
+    free(r.end.v);
+    return ret;
+}
+
+typedef struct refill_ctx {
+    tw_frontier *f;
+    bool nomem;
+} refill_ctx;
+
+static int refill_row(void *ctx, const tw_store_url *u) {
+    refill_ctx *r = ctx;
+    /* Attempts start from 0 again, as they always did on resume (docs/crawler.md). */
+    if (tw_frontier_refill(r->f, u->url, u->depth, u->parent, u->seed, 0, u->id) == TW_FRONTIER_ENOMEM) {
+        r->nomem = true;
+        return 1;
+    }
+    return 0;
+}
+
+long tw_store_refill(tw_store *st, tw_frontier *f, long max, char *err, size_t n) {
+    size_t room = tw_frontier_refill_room(f);
+    if (max > 0 && room > (size_t)max) room = (size_t)max;
+    if (room == 0) return 0;
+    if (room > LONG_MAX) room = LONG_MAX;
+    refill_ctx r = {.f = f};
+    long got = tw_store_load_queued(st, tw_frontier_spill_cursor(f), (long)room, refill_row, &r, NULL, err, n);
+    if (got == -2 || r.nomem) {
+        if (err && n) snprintf(err, n, "out of memory");
+        return -1;
+    }
+    /* A short read with every id f gave committed means the store holds fewer than
+     * counted (only a hand-edited file): the count follows the store, or the crawl would
+     * wait forever for URLs that do not exist. Otherwise the rest are not committed yet. */
+    if (got >= 0 && (size_t)got < room && tw_frontier_next_id(f) - 1 <= st->max_id)
+        tw_frontier_set_spilled(f, 0, tw_frontier_spill_cursor(f));
+    return got;
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -251,6 +484,37 @@ int tw_store_batch_add_url(tw_store_batch *b, const char *url, int depth, const 
     return 0;
 }
 
+int tw_store_batch_add_url_id(tw_store_batch *b, int64_t id, const char *url, int depth, const char *parent,
+                              const char *seed) {
+    change *c = push(b, ST_ADD_ID, url, parent, seed);
+    if (!c) return -1;
+    c->depth = depth;
+    c->id = id;
+    return 0;
+}
+
+/* A change by id carries no string. */
+static int push_id(tw_store_batch *b, int kind, int64_t id, int attempts) {
+    change *c = malloc(sizeof *c + 3);
+    if (!c) return -1;
+    memset(c, 0, sizeof *c + 3);
+    c->kind = kind;
+    c->id = id;
+    c->attempts = attempts;
+    *b->tail = c;
+    b->tail = &c->next;
+    b->len++;
+    return 0;
+}
+
+int tw_store_batch_attempts_id(tw_store_batch *b, int64_t id, int attempts) {
+    return push_id(b, ST_ATTEMPTS_ID, id, attempts);
+}
+
+int tw_store_batch_ended_id(tw_store_batch *b, int64_t id, int attempts) {
+    return push_id(b, ST_ENDED_ID, id, attempts);
+}
+
 int tw_store_batch_attempts(tw_store_batch *b, const char *url, int attempts) {
     change *c = push(b, ST_ATTEMPTS, url, NULL, NULL);
     if (!c) return -1;
@@ -272,12 +536,20 @@ static int apply(tw_store *st, const change *c) {
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     switch (c->kind) {
+    case ST_ADD_ID:
+        sqlite3_bind_int64(q, 6, c->id);
+        /* fall through */
     case ST_ADD:
         sqlite3_bind_int64(q, 1, (sqlite3_int64)c->fp);
         sqlite3_bind_text(q, 2, s1, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 3, c->depth);
         if (c->has_parent) sqlite3_bind_text(q, 4, s2, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 5, s3, -1, SQLITE_STATIC);
+        break;
+    case ST_ATTEMPTS_ID:
+    case ST_ENDED_ID:
+        sqlite3_bind_int64(q, 1, c->id);
+        sqlite3_bind_int(q, 2, c->attempts);
         break;
     case ST_ATTEMPTS:
     case ST_ENDED:
@@ -297,8 +569,14 @@ static int apply(tw_store *st, const change *c) {
 int tw_store_commit(tw_store *st, tw_store_batch *b, char *err, size_t n) {
     if (b->len == 0) return 0;
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    for (const change *c = b->head; rc == SQLITE_OK && c; c = c->next) rc = apply(st, c);
+    int64_t max_id = st->max_id;
+    for (const change *c = b->head; rc == SQLITE_OK && c; c = c->next) {
+        rc = apply(st, c);
+        if (c->kind == ST_ADD_ID && c->id > max_id) max_id = c->id;
+        if (c->kind == ST_ADD && sqlite3_last_insert_rowid(st->db) > max_id) max_id = sqlite3_last_insert_rowid(st->db);
+    }
     if (rc == SQLITE_OK) rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) st->max_id = max_id;
     batch_clear(b);
     if (rc != SQLITE_OK) {
         set_err(err, n, st, "cannot write", sqlite3_errmsg(st->db));

@@ -13,6 +13,11 @@
  * stays the truth about which URLs ended: a URL marked ended here whose line is not in
  * pages.jsonl is queued again on resume.
  *
+ * It also holds the frontier's queue beyond its window (frontier.h): URLs are stored
+ * under the frontier's ids (urls.id), spilled URLs are paged back by id
+ * (tw_store_refill), and a resume loads only the fingerprints (tw_store_resume), so
+ * memory does not grow with the queue.
+ *
  * The database runs in WAL mode with synchronous=NORMAL: a commit is atomic and never
  * torn by a crash of the process; only a power loss may lose the last commits (never
  * corrupt the file). Changes are gathered in a tw_store_batch and applied in one
@@ -61,6 +66,7 @@ typedef struct tw_store_url {
     const char *seed;
     int attempts;       /* requests made so far (recorded on retries) */
     bool ended;         /* marked ended: its pages.jsonl line was written, or about to be */
+    int64_t id;         /* urls.id: its place in the order found */
 } tw_store_url;
 
 /* Called by tw_store_load_urls for each URL; return 0 to go on, anything else to stop. */
@@ -72,6 +78,74 @@ typedef int (*tw_store_url_fn)(void *ctx, const tw_store_url *u);
  * -1 on a database error (message in err), or -2 if fn stopped the scan.
  */
 long tw_store_load_urls(tw_store *st, tw_store_url_fn fn, void *ctx, char *err, size_t n);
+
+/*
+ * Calls fn for each queued URL with an id greater than after_id, in id order (the order
+ * found), at most `limit` of them: a page of the queue, read from the primary key, so
+ * it costs the rows returned plus the ended rows stepped over, whatever the table's
+ * size. *last_id (if not NULL) is set to the id of the last URL visited (unchanged when
+ * none). Returns the number of URLs visited (0 when limit <= 0 or none is left), -1 on
+ * a database error (message in err, n bytes), -2 if fn stopped (the URL it stopped at
+ * is not counted and *last_id stays before it). Blocks its thread (SQLite I/O).
+ */
+long tw_store_load_queued(tw_store *st, int64_t after_id, long limit, tw_store_url_fn fn, void *ctx,
+                          int64_t *last_id, char *err, size_t n);
+
+/* Called by tw_store_load_seen for each stored URL: its id, fingerprint, and whether it
+ * is marked ended. Return 0 to go on, anything else to stop. */
+typedef int (*tw_store_seen_fn)(void *ctx, int64_t id, uint64_t fp, bool ended);
+
+/*
+ * Calls fn for every stored URL in id order with its fingerprint only (no strings are
+ * read into memory: the seen set of a resumed crawl costs 8 bytes a URL, not the URLs).
+ * Returns the number of URLs visited, -1 on a database error (message in err), -2 if
+ * fn stopped. Blocks its thread; reads the whole table (once per resume).
+ */
+long tw_store_load_seen(tw_store *st, tw_store_seen_fn fn, void *ctx, char *err, size_t n);
+
+/* ---------------------------------------------------------------- the frontier's window */
+
+struct tw_frontier;
+
+/*
+ * Resumes the frontier f from the store: puts every stored URL's fingerprint in f's
+ * seen set, declares the queued ones spilled (tw_frontier_set_spilled), so none is
+ * held in memory yet (tw_store_refill then loads the first window), and sets f's next
+ * id past the greatest stored (tw_frontier_set_next_id). Call it once, after
+ * f's seen set has been given the URLs of pages.jsonl (tw_pages_repair +
+ * tw_frontier_mark_seen) and before anything else is added to f: a stored URL already
+ * seen is taken to have its line in pages.jsonl. It also makes the store agree with
+ * pages.jsonl, in one transaction: a URL marked ended without a line is marked queued
+ * again (its end was committed but the line never written: it is fetched again), and a
+ * queued URL with a line is marked ended. Returns the number of queued URLs, or -1
+ * (database error or out of memory, message in err, n bytes). Blocks its thread.
+ */
+long tw_store_resume(tw_store *st, struct tw_frontier *f, char *err, size_t n);
+
+/*
+ * Takes spilled URLs back into f from the store, in id order from f's spill cursor,
+ * until f's window is full, every spilled URL is back, or `max` (when > 0) are taken;
+ * through tw_frontier_refill, with their id, depth, parent and seed (attempts count
+ * from 0 again, as they always did on resume). The URLs must have been stored with
+ * the ids f gave them (tw_store_batch_add_url_id). Call it when
+ * tw_frontier_wants_refill(f) says so, best right after tw_store_commit: spilled URLs
+ * whose add is not committed yet are not found, and are taken on a later call. When
+ * every id f gave is committed and the store still has fewer than counted (only a
+ * hand-edited file), the spilled count is set to 0, so the crawl can end. Returns the
+ * number of URLs taken back (0 when none is due or none is committed yet), or -1
+ * (database error or out of memory, message in err; the URLs taken back stay, the
+ * others stay spilled). Blocks its thread (SQLite reads), so the Server runs it on
+ * the blocking pool.
+ */
+long tw_store_refill(tw_store *st, struct tw_frontier *f, long max, char *err, size_t n);
+
+/*
+ * Sets the durability of commits: full false is synchronous=NORMAL (the default: WAL
+ * fsynced at checkpoints only: a power loss may lose the last commits), true is
+ * synchronous=FULL (the WAL fsynced at every commit: a committed batch survives a power
+ * loss). Returns 0, or -1 with a message in err. Blocks briefly.
+ */
+int tw_store_set_synchronous(tw_store *st, bool full, char *err, size_t n);
 
 /* ---------------------------------------------------------------- batched changes */
 
@@ -90,15 +164,36 @@ size_t tw_store_batch_len(const tw_store_batch *b);
 /* Sets meta key to value (both copied). Returns 0 or -1 when out of memory. */
 int tw_store_batch_meta(tw_store_batch *b, const char *key, const char *value);
 
+/*
+ * Changes come in two forms. By id (the frontier's, tw_frontier_add_id and
+ * tw_frontier_item.id): each touches the table's own key, so an add appends and an end
+ * rewrites one row: the form the frontier's window needs (spilled URLs are found by
+ * id) and the cheaper one. By URL (its fingerprint, through the fp index, a random
+ * place in a B-tree as large as the crawl): the first form, kept for callers that do
+ * not know ids. A store written with ids must keep to them: a URL added by URL gets
+ * the next rowid SQLite picks, which the frontier's counter does not know.
+ */
+
 /* Stores a queued URL unless it is stored already (then nothing changes). Strings are
  * copied; parent may be NULL. Returns 0 or -1 when out of memory. */
 int tw_store_batch_add_url(tw_store_batch *b, const char *url, int depth, const char *parent, const char *seed);
 
+/* The same with its id (tw_frontier_add_id's): a URL with this id or its fingerprint
+ * already stored is left as it is. Returns 0 or -1 when out of memory. */
+int tw_store_batch_add_url_id(tw_store_batch *b, int64_t id, const char *url, int depth, const char *parent,
+                              const char *seed);
+
 /* Records that url has been requested `attempts` times. Returns 0 or -1 (out of memory). */
 int tw_store_batch_attempts(tw_store_batch *b, const char *url, int attempts);
 
+/* The same for the URL with this id. Returns 0 or -1 (out of memory). */
+int tw_store_batch_attempts_id(tw_store_batch *b, int64_t id, int attempts);
+
 /* Marks url ended after `attempts` requests. Returns 0 or -1 (out of memory). */
 int tw_store_batch_ended(tw_store_batch *b, const char *url, int attempts);
+
+/* The same for the URL with this id. Returns 0 or -1 (out of memory). */
+int tw_store_batch_ended_id(tw_store_batch *b, int64_t id, int attempts);
 
 /*
  * Applies every change of b, in the order they were made, in one transaction, and
