@@ -16,7 +16,8 @@ OPT     ?= -O2
 PKGS    := libcurl libpsl libpcre2-8 libdeflate sqlite3 zlib libcrypto
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fno-omit-frame-pointer \
            -Iinclude -Icrawler $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
+# ISA-L (igzip, the WARC compressor) ships no pkg-config file, so -lisal is named here.
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lisal -lpthread -lm -ldl
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-sanitize-recover=all -DTR_SANITIZER=1
 LDFLAGS += -fsanitize=$(SAN)

@@ -3,7 +3,7 @@
 # Safe to run again: it only calls apt-get when a package is absent.
 set -eu
 pkgs="build-essential clang libclang-rt-14-dev pkg-config bc libcurl4-openssl-dev libsqlite3-dev
-      libdeflate-dev zlib1g-dev libpsl-dev libpcre2-dev libcmocka-dev libbrotli-dev libssl-dev libgumbo1
+      libdeflate-dev libisal-dev zlib1g-dev libpsl-dev libpcre2-dev libcmocka-dev libbrotli-dev libssl-dev libgumbo1
       qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 missing=$(for p in $pkgs; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)
 # Node and npm (the WARC test's independent reader) by command: an image may carry its

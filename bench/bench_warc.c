@@ -1,4 +1,4 @@
-/* bench_warc.c - measures WARC writing speed (MB/s of pages) at libdeflate levels 1, 3, 6 against zlib's deflate at 6. */
+/* bench_warc.c - WARC writing speed: igzip levels 0..3 beside libdeflate 1, SHA-1 pairs, whole encodes. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <isa-l.h>
 #include <libdeflate.h>
-#include <zlib.h>
+#include <openssl/evp.h>
 
 #include "warc.h"
 
@@ -16,18 +17,26 @@
  * SITE_DIR holds the pages of /work/shared/bench/gensite.py
  * (python3 /work/shared/bench/gensite.py --pages 2000 --out /tmp/warcsite; the default).
  * Each page becomes one exchange (a 200 with a typical request and response head).
- * Figures are MB/s of page bytes (1 MB = 10^6 bytes) per second of this thread's CPU
- * time (so other load on the machine does not skew them; kernel time of write() counts):
- *   compress  - libdeflate_gzip_compress (or zlib deflate) of the records alone
- *   encode    - tw_warc_encode_exchange: record building, two SHA-1s, compression
- *   write     - tw_warc_write_exchange into a temporary directory (encode + write())
- * and the size of the output as a share of the input.
+ * Figures are per second of this thread's CPU time (so other load on the machine does
+ * not skew them; kernel time of write() counts), MB/s of page bytes (1 MB = 10^6 bytes),
+ * pages/s and microseconds of CPU per page:
+ *   compress  - one gzip member of each page (with a record-header-sized prefix) alone:
+ *               igzip levels 0..3 (isal_deflate_stateless, what warc.c uses) beside
+ *               libdeflate level 1 (what warc.c used before), so the choice can be re-checked
+ *   sha1      - the two SHA-1s of a response record (block and payload): OpenSSL EVP one
+ *               after the other, and tw_warc_sha1_label_pair (two SHA-NI lanes side by
+ *               side where the CPU has them: what the encoder uses)
+ *   encode    - tw_warc_encode_exchange at encoder levels 1, 3, 6 (igzip 1, 2, 3; warc.h):
+ *               two records, two SHA-1s, two gzip members
+ *   write     - tw_warc_write_exchange at the default level into a temporary directory
+ * and the size of the output as a share of the pages.
  */
 
 typedef struct page {
     uint8_t *data;
     size_t len;
     char uri[64];
+    char request[256], head[512]; /* built before the clock starts */
 } page;
 
 /* CPU seconds of this thread: throughput per core, whatever else the machine runs. */
@@ -36,6 +45,17 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void make_heads(page *p)
+{
+    snprintf(p->request, sizeof p->request,
+             "GET %s HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: trawl/0.1\r\nAccept: */*\r\n"
+             "Accept-Encoding: gzip, br\r\n\r\n", p->uri + 20);
+    snprintf(p->head, sizeof p->head,
+             "HTTP/1.1 200 OK\r\nDate: Tue, 24 Nov 2026 05:15:00 GMT\r\nServer: nginx\r\n"
+             "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
+             "Last-Modified: Mon, 23 Nov 2026 10:00:00 GMT\r\nCache-Control: max-age=600\r\n\r\n", p->len);
 }
 
 static int load_pages(const char *site, page **out)
@@ -70,6 +90,7 @@ static int load_pages(const char *site, page **out)
             exit(1);
         pages[n].len = (size_t)len;
         snprintf(pages[n].uri, sizeof pages[n].uri, "http://bench.example/p/%.40s", e->d_name);
+        make_heads(&pages[n]);
         fclose(f);
         n++;
     }
@@ -78,73 +99,148 @@ static int load_pages(const char *site, page **out)
     return n;
 }
 
-static char request[512], head[512];
-
-static tw_warc_exchange exchange_of(const page *p)
+static tw_warc_exchange exchange_of(const page *p, struct timespec date)
 {
-    snprintf(request, sizeof request,
-             "GET %s HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: trawl/0.1\r\nAccept: */*\r\n"
-             "Accept-Encoding: gzip, br\r\n\r\n", p->uri + 20);
-    snprintf(head, sizeof head,
-             "HTTP/1.1 200 OK\r\nDate: Tue, 24 Nov 2026 05:15:00 GMT\r\nServer: nginx\r\n"
-             "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
-             "Last-Modified: Mon, 23 Nov 2026 10:00:00 GMT\r\nCache-Control: max-age=600\r\n\r\n", p->len);
     tw_warc_exchange x = {0};
     x.target_uri = p->uri;
     x.ip_address = "192.0.2.10";
-    clock_gettime(CLOCK_REALTIME, &x.date);
-    x.request = request;
-    x.request_len = strlen(request);
-    x.response_head = head;
-    x.response_head_len = strlen(head);
+    x.date = date;
+    x.request = p->request;
+    x.request_len = strlen(p->request);
+    x.response_head = p->head;
+    x.response_head_len = strlen(p->head);
     x.body = p->data;
     x.body_len = p->len;
     return x;
 }
 
-/* Compression alone: each page with a head-sized prefix as one member, libdeflate or zlib. */
-static void bench_compress(const page *pages, int n, int rounds, int level, bool zlib_deflate)
+static void report(const char *what, const char *how, double dt, uint64_t bytes, uint64_t pages, uint64_t packed)
 {
-    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    printf("%-9s %-24s %7.1f MB/s %8.0f pages/s %6.1f us/page", what, how, (double)bytes / dt / 1e6,
+           (double)pages / dt, dt / (double)pages * 1e6);
+    if (packed)
+        printf("   output %.1f%% of pages", 100.0 * (double)packed / (double)bytes);
+    printf("\n");
+}
+
+/*
+ * Compression alone: each page behind a record-header-sized prefix as one gzip member,
+ * by igzip at isal_level (0..3) or, with isal_level < 0, by libdeflate at level 1.
+ */
+static void bench_compress(const page *pages, int n, int rounds, int isal_level)
+{
+    static const uint32_t level_buf_sizes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
+                                               ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
+    struct libdeflate_compressor *c = isal_level < 0 ? libdeflate_alloc_compressor(1) : NULL;
+    uint32_t lbs = isal_level < 0 ? 0 : level_buf_sizes[isal_level];
+    uint8_t *level_buf = lbs ? malloc(lbs) : NULL;
+    struct isal_zstream *z = malloc(sizeof *z);
     size_t cap = 1 << 20;
     uint8_t *in = malloc(cap), *out = malloc(cap * 2);
-    uint64_t bytes = 0, packed = 0;
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (zlib_deflate && deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (!z || !in || !out || (lbs && !level_buf) || (isal_level < 0 && !c))
         exit(1);
+    static const char prefix[] =
+        "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:0b4a7f8e-2c1d-4e5f-9a0b-1c2d3e4f5a6b>\r\n"
+        "WARC-Date: 2026-11-24T05:15:00.123456Z\r\nWARC-Target-URI: http://bench.example/p/0001.html\r\n"
+        "WARC-IP-Address: 192.0.2.10\r\nWARC-Concurrent-To: <urn:uuid:7c6d5e4f-3a2b-4c1d-8e0f-a1b2c3d4e5f6>\r\n"
+        "WARC-Block-Digest: sha1:ABCDEFGHIJKLMNOPQRSTUVWXYZ234567\r\n"
+        "WARC-Payload-Digest: sha1:QRSTUVWXYZ234567ABCDEFGHIJKLMNOP\r\n"
+        "Content-Type: application/http;msgtype=response\r\nContent-Length: 16384\r\n\r\n";
+    uint64_t bytes = 0, packed = 0;
     double t0 = now();
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < n; i++) {
-            tw_warc_exchange x = exchange_of(&pages[i]);
-            size_t len = x.response_head_len + x.body_len + 700; /* ~ the WARC header block */
-            memset(in, 'W', 700);
-            memcpy(in + 700, x.response_head, x.response_head_len);
-            memcpy(in + 700 + x.response_head_len, x.body, x.body_len);
+            const page *p = &pages[i];
+            size_t hl = strlen(p->head), len = sizeof prefix - 1 + hl + p->len;
+            memcpy(in, prefix, sizeof prefix - 1);
+            memcpy(in + sizeof prefix - 1, p->head, hl);
+            memcpy(in + sizeof prefix - 1 + hl, p->data, p->len);
             size_t got;
-            if (zlib_deflate) {
-                deflateReset(&z);
-                z.next_in = in;
-                z.avail_in = (uInt)len;
-                z.next_out = out;
-                z.avail_out = (uInt)(cap * 2);
-                if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-                    exit(1);
-                got = z.total_out;
-            } else {
+            if (isal_level < 0) {
                 got = libdeflate_gzip_compress(c, in, len, out, cap * 2);
+            } else {
+                isal_deflate_stateless_init(z);
+                z->level = (uint32_t)isal_level;
+                z->level_buf = level_buf;
+                z->level_buf_size = lbs;
+                z->gzip_flag = IGZIP_GZIP;
+                z->end_of_stream = 1;
+                z->next_in = in;
+                z->avail_in = (uint32_t)len;
+                z->next_out = out;
+                z->avail_out = (uint32_t)(cap * 2);
+                if (isal_deflate_stateless(z) != COMP_OK)
+                    exit(1);
+                got = z->total_out;
             }
-            bytes += x.body_len;
+            if (!got)
+                exit(1);
+            bytes += p->len;
             packed += got;
         }
     double dt = now() - t0;
-    printf("compress  %-13s level %d: %8.1f MB/s   output %.1f%% of pages\n",
-           zlib_deflate ? "zlib" : "libdeflate", level, (double)bytes / dt / 1e6, 100.0 * (double)packed / (double)bytes);
-    if (zlib_deflate)
-        deflateEnd(&z);
-    libdeflate_free_compressor(c);
+    char how[32];
+    if (isal_level < 0)
+        snprintf(how, sizeof how, "libdeflate level 1");
+    else
+        snprintf(how, sizeof how, "igzip level %d", isal_level);
+    report("compress", how, dt, bytes, (uint64_t)n * (uint64_t)rounds, packed);
+    if (c)
+        libdeflate_free_compressor(c);
+    free(level_buf);
+    free(z);
     free(in);
     free(out);
+}
+
+/* The two digests of a response record: the block (head and body), then the payload (body). */
+static void bench_sha1(const page *pages, int n, int rounds)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA1", NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!md || !ctx)
+        exit(1);
+    uint64_t bytes = 0;
+    uint8_t out[EVP_MAX_MD_SIZE];
+    unsigned out_len;
+    double t0 = now();
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < n; i++) {
+            const page *p = &pages[i];
+            if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, p->head, strlen(p->head)) ||
+                !EVP_DigestUpdate(ctx, p->data, p->len) || !EVP_DigestFinal_ex(ctx, out, &out_len) ||
+                !EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, p->data, p->len) ||
+                !EVP_DigestFinal_ex(ctx, out, &out_len))
+                exit(1);
+            bytes += p->len;
+        }
+    double dt = now() - t0;
+    report("sha1", "EVP, one by one", dt, bytes, (uint64_t)n * (uint64_t)rounds, 0);
+    /* The encoder digests a block where it lies in the record: head and body in one buffer. */
+    uint8_t **blocks = malloc((size_t)n * sizeof *blocks);
+    if (!blocks)
+        exit(1);
+    for (int i = 0; i < n; i++) {
+        size_t hl = strlen(pages[i].head);
+        if (!(blocks[i] = malloc(hl + pages[i].len)))
+            exit(1);
+        memcpy(blocks[i], pages[i].head, hl);
+        memcpy(blocks[i] + hl, pages[i].data, pages[i].len);
+    }
+    char la[38], lb[38];
+    t0 = now();
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < n; i++) {
+            size_t hl = strlen(pages[i].head);
+            tw_warc_sha1_label_pair(blocks[i], hl + pages[i].len, blocks[i] + hl, pages[i].len, la, lb);
+        }
+    dt = now() - t0;
+    report("sha1", "tw_warc_sha1_label_pair", dt, bytes, (uint64_t)n * (uint64_t)rounds, 0);
+    for (int i = 0; i < n; i++)
+        free(blocks[i]);
+    free(blocks);
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
 }
 
 static void bench_encode(const page *pages, int n, int rounds, int level)
@@ -152,11 +248,13 @@ static void bench_encode(const page *pages, int n, int rounds, int level)
     tw_warc_encoder *e;
     if (tw_warc_encoder_new(level, &e))
         exit(1);
+    struct timespec date;
+    clock_gettime(CLOCK_REALTIME, &date);
     uint64_t bytes = 0, packed = 0;
     double t0 = now();
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < n; i++) {
-            tw_warc_exchange x = exchange_of(&pages[i]);
+            tw_warc_exchange x = exchange_of(&pages[i], date);
             const uint8_t *out;
             size_t len;
             if (tw_warc_encode_exchange(e, &x, &out, &len))
@@ -165,8 +263,9 @@ static void bench_encode(const page *pages, int n, int rounds, int level)
             packed += len;
         }
     double dt = now() - t0;
-    printf("encode    libdeflate    level %d: %8.1f MB/s   %8.0f pages/s   output %.1f%% of pages\n", level,
-           (double)bytes / dt / 1e6, (double)n * rounds / dt, 100.0 * (double)packed / (double)bytes);
+    char how[32];
+    snprintf(how, sizeof how, "level %d", level);
+    report("encode", how, dt, bytes, (uint64_t)n * (uint64_t)rounds, packed);
     tw_warc_encoder_free(e);
 }
 
@@ -179,11 +278,13 @@ static void bench_write(const page *pages, int n, int rounds, int level)
     tw_warc *w;
     if (tw_warc_open(dir, &o, &w))
         exit(1);
+    struct timespec date;
+    clock_gettime(CLOCK_REALTIME, &date);
     uint64_t bytes = 0;
     double t0 = now();
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < n; i++) {
-            tw_warc_exchange x = exchange_of(&pages[i]);
+            tw_warc_exchange x = exchange_of(&pages[i], date);
             if (tw_warc_write_exchange(w, &x))
                 exit(1);
             bytes += x.body_len;
@@ -192,8 +293,9 @@ static void bench_write(const page *pages, int n, int rounds, int level)
     char path[4200];
     snprintf(path, sizeof path, "%s", tw_warc_path(w));
     tw_warc_close(w);
-    printf("write     libdeflate    level %d: %8.1f MB/s   %8.0f pages/s   (one file in %s)\n", level,
-           (double)bytes / dt / 1e6, (double)n * rounds / dt, dir);
+    char how[32];
+    snprintf(how, sizeof how, "level %d", level);
+    report("write", how, dt, bytes, (uint64_t)n * (uint64_t)rounds, 0);
     unlink(path);
     rmdir(dir);
 }
@@ -213,14 +315,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         total += pages[i].len;
     printf("%d pages, %.1f KB on average, %d rounds\n", n, (double)total / n / 1e3, rounds);
+    bench_compress(pages, n, rounds, -1);
+    for (int level = 0; level <= 3; level++)
+        bench_compress(pages, n, rounds, level);
+    bench_sha1(pages, n, rounds);
     static const int levels[] = {1, 3, 6};
-    for (size_t i = 0; i < 3; i++)
-        bench_compress(pages, n, rounds, levels[i], false);
-    bench_compress(pages, n, rounds, 6, true);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         bench_encode(pages, n, rounds, levels[i]);
-    for (size_t i = 0; i < 3; i++)
-        bench_write(pages, n, rounds, levels[i]);
+    bench_write(pages, n, rounds, TW_WARC_DEFAULT_LEVEL);
     for (int i = 0; i < n; i++)
         free(pages[i].data);
     free(pages);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +14,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libdeflate.h>
+#include <isa-l.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
 /*
- * The default level (TW_WARC_DEFAULT_LEVEL = 1) was measured with bench/bench_warc.c:
- * 2000 generated 16 KB HTML pages, MB/s of pages per CPU-second, gcc -O2, AMD EPYC VM:
- *   compression alone   libdeflate 1: ~200   3: ~125   6: ~75   zlib 6: ~44
- *   whole exchange      libdeflate 1: ~140-170 (about 10,000 pages/s)   3: ~86   6: ~60
- *   output size         level 1: 31% of the pages, 3: 29.5%, 6: 28%
- * Level 1 is the only one near the crawl's 160 MB/s per core; level 6 would buy files
- * 11% smaller for 2.5 times the CPU. SHA-1 (OpenSSL, SHA-NI) runs at ~1.7 GB/s, so the
- * cost is compression: the crawler should encode on its worker threads
- * (tw_warc_encode_exchange) and leave the writer only the write().
+ * Compression is ISA-L's igzip (isal_deflate_stateless, one gzip member per record);
+ * encoder levels 1..12 keep libdeflate's scale and map to igzip 1 (level 1, the
+ * default), 2 (levels 2..5), 3 (6..12). Measured with bench/bench_warc.c: 2000
+ * generated 16 KB HTML pages, per CPU-second of one thread, gcc -O2, 2-core AMD EPYC
+ * VM shared with other work (figures move by +-10%; best of several runs):
+ *   compression alone    MB/s   us/page   output (share of the pages)
+ *     libdeflate 1        ~240     ~67      28.7%   (what this file used before)
+ *     igzip 0             ~500     ~32      33.1%
+ *     igzip 1             ~400     ~41      30.1%
+ *     igzip 2             ~390     ~42      30.1%   (the same as 1 on pages this size)
+ *     igzip 3             ~310     ~52      29.3%
+ *   both SHA-1s of a response: OpenSSL EVP one after the other ~21 us, side by side ~13 us
+ *   tw_warc_encode_exchange (two records, digests, members), alternating runs:
+ *     before, libdeflate 1:   ~95 us a page, ~10,500 pages/s, output 31.5%
+ *     now, level 1:           ~58 us a page, ~17,000 pages/s, output 33.0%
+ *     level 3 (igzip 2): ~65 us, 32.8%     level 6 (igzip 3): ~77 us, 32.0%
+ * igzip 1 is the default: 40% less CPU than libdeflate 1 for output ~5% larger. igzip 0
+ * would save another ~9 us a page but write files 10% larger; igzip 3 costs ~12 us
+ * more to save under 3%. Around the compressor: both SHA-1s run interleaved on SHA-NI
+ * over the block where it lies in the record (elsewhere OpenSSL EVP, its digest fetched
+ * once); small records at level 1 use a fixed Huffman code (SMALL_RECORD) instead of
+ * building one (~6 us each); record IDs come from a pool of random bytes (one
+ * getrandom() per 32 IDs: two a page cost ~2.6 us) and are formatted without printf.
+ * The crawler encodes on its worker threads (tw_warc_encode_exchange) and leaves the
+ * writer only the write().
  */
 
 #define SHA1_LEN 20
@@ -138,26 +155,58 @@ void tw_warc_sha1_label(const void *data, size_t len, char out[38])
     sha1_label_from(md, out);
 }
 
-/* A random (version 4) UUID as "<urn:uuid:...>". */
-static int make_record_id(char out[UUID_URN_LEN + 1])
+/*
+ * Random bytes for record IDs, fetched a pool at a time: one getrandom() costs
+ * ~1.3 us of CPU in this VM, two per exchange were ~4% of an encode. A pool holds
+ * 32 IDs; it must not be shared across a fork() (both sides would draw the same IDs).
+ */
+typedef struct random_pool {
+    uint8_t bytes[512];
+    size_t left;
+} random_pool;
+
+static int random_take(random_pool *pool, uint8_t *out, size_t n)
 {
-    uint8_t u[16];
-    size_t got = 0;
-    while (got < sizeof u) {
-        ssize_t n = getrandom(u + got, sizeof u - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return TW_WARC_EIO;
+    if (pool->left < n) {
+        size_t got = 0;
+        while (got < sizeof pool->bytes) {
+            ssize_t k = getrandom(pool->bytes + got, sizeof pool->bytes - got, 0);
+            if (k < 0) {
+                if (errno == EINTR)
+                    continue;
+                return TW_WARC_EIO;
+            }
+            got += (size_t)k;
         }
-        got += (size_t)n;
+        pool->left = sizeof pool->bytes;
     }
+    uint8_t *p = pool->bytes + sizeof pool->bytes - pool->left;
+    memcpy(out, p, n);
+    memset(p, 0, n); /* an ID is drawn once */
+    pool->left -= n;
+    return 0;
+}
+
+/* A random (version 4) UUID as "<urn:uuid:...>". */
+static int make_record_id(random_pool *pool, char out[UUID_URN_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t u[16];
+    if (random_take(pool, u, sizeof u))
+        return TW_WARC_EIO;
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-    snprintf(out, UUID_URN_LEN + 1,
-             "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-             u[13], u[14], u[15]);
+    char *o = out;
+    memcpy(o, "<urn:uuid:", 10);
+    o += 10;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[u[i] >> 4];
+        *o++ = hex[u[i] & 15];
+    }
+    *o++ = '>';
+    *o = '\0';
     return 0;
 }
 
@@ -182,10 +231,187 @@ static bool safe_value(const char *s, bool allow_space)
     return true;
 }
 
+/* ------------------------------------------------------------------ SHA-1, two at once */
+
+/*
+ * A response record needs two SHA-1s: of the block (head and body) and of the payload
+ * (the body). OpenSSL's SHA-NI code does one stream at a time, bound by the latency of
+ * the SHA rounds (~1.6 GB/s here, ~21 us for a 16 KB page's pair); running both streams
+ * interleaved fills those gaps and takes ~13 us. On x86-64 CPUs with the SHA
+ * extensions only; everywhere else (aarch64, older CPUs) the pair goes through OpenSSL.
+ * The tests check these digests against OpenSSL's and warcio's.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* Whether the CPU has SHA-NI (and SSSE3, SSE4.1); asked once, as CPUID traps in a VM. */
+static bool sha_ni_usable(void)
+{
+    static _Atomic int known; /* 0 = not asked yet, 1 = usable, 2 = not */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        unsigned a, b, c, d;
+        bool ok = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+                  __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+        k = ok ? 1 : 2;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 1;
+}
+
+/*
+ * Lane L of a 64-byte block: message words W##L[4], state A##L (abcd) and E##L (e),
+ * P##L the abcd of 4 rounds before (for sha1nexte), A0##L and E0##L the state at its start.
+ */
+#define SHA_LOAD(L, k)                                                                           \
+    W##L[k] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p##L + 16 * (k))), byte_swap)
+/* The message words of rounds 4i..4i+3 from those of the 16 rounds before. */
+#define SHA_SCHEDULE(L, i)                                                                       \
+    W##L[(i) % 4] = _mm_sha1msg2_epu32(                                                          \
+        _mm_xor_si128(_mm_sha1msg1_epu32(W##L[(i) % 4], W##L[((i) + 1) % 4]), W##L[((i) + 2) % 4]), \
+        W##L[((i) + 3) % 4])
+/* Rounds 4i..4i+3 of lane L. */
+#define SHA_QUAD(L, i)                                                                           \
+    do {                                                                                         \
+        if ((i) >= 4)                                                                            \
+            SHA_SCHEDULE(L, i);                                                                  \
+        __m128i e_ = (i) == 0 ? _mm_add_epi32(E##L, W##L[0])                                     \
+                              : _mm_sha1nexte_epu32(P##L, W##L[(i) % 4]);                        \
+        P##L = A##L;                                                                             \
+        A##L = _mm_sha1rnds4_epu32(A##L, e_, (i) / 5);                                           \
+    } while (0)
+#define SHA_START(L, s)                                                                          \
+    __m128i A##L = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(s)), 0x1b);               \
+    __m128i E##L = _mm_set_epi32((int)(s)[4], 0, 0, 0)
+#define SHA_BLOCK_START(L)                                                                       \
+    __m128i W##L[4], P##L = A##L, A0##L = A##L, E0##L = E##L;                                    \
+    SHA_LOAD(L, 0);                                                                              \
+    SHA_LOAD(L, 1);                                                                              \
+    SHA_LOAD(L, 2);                                                                              \
+    SHA_LOAD(L, 3)
+#define SHA_BLOCK_END(L)                                                                         \
+    E##L = _mm_sha1nexte_epu32(P##L, E0##L);                                                     \
+    A##L = _mm_add_epi32(A##L, A0##L)
+#define SHA_STORE(L, s)                                                                          \
+    _mm_storeu_si128((__m128i *)(s), _mm_shuffle_epi32(A##L, 0x1b));                             \
+    (s)[4] = (uint32_t)_mm_extract_epi32(E##L, 3)
+
+/* Runs n blocks of lane a (state sa, data pa) and of lane b together. */
+__attribute__((target("sha,sse4.1")))
+static void sha1_blocks_x2(uint32_t sa[5], const uint8_t *pa, uint32_t sb[5], const uint8_t *pb, size_t n)
+{
+    const __m128i byte_swap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+    SHA_START(a, sa);
+    SHA_START(b, sb);
+    for (; n; n--, pa += 64, pb += 64) {
+        SHA_BLOCK_START(a);
+        SHA_BLOCK_START(b);
+#define SHA_QUAD2(i) SHA_QUAD(a, i); SHA_QUAD(b, i)
+        SHA_QUAD2(0); SHA_QUAD2(1); SHA_QUAD2(2); SHA_QUAD2(3); SHA_QUAD2(4);
+        SHA_QUAD2(5); SHA_QUAD2(6); SHA_QUAD2(7); SHA_QUAD2(8); SHA_QUAD2(9);
+        SHA_QUAD2(10); SHA_QUAD2(11); SHA_QUAD2(12); SHA_QUAD2(13); SHA_QUAD2(14);
+        SHA_QUAD2(15); SHA_QUAD2(16); SHA_QUAD2(17); SHA_QUAD2(18); SHA_QUAD2(19);
+#undef SHA_QUAD2
+        SHA_BLOCK_END(a);
+        SHA_BLOCK_END(b);
+    }
+    SHA_STORE(a, sa);
+    SHA_STORE(b, sb);
+}
+
+/* Runs n blocks of one lane. */
+__attribute__((target("sha,sse4.1")))
+static void sha1_blocks(uint32_t sa[5], const uint8_t *pa, size_t n)
+{
+    const __m128i byte_swap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+    SHA_START(a, sa);
+    for (; n; n--, pa += 64) {
+        SHA_BLOCK_START(a);
+        SHA_QUAD(a, 0); SHA_QUAD(a, 1); SHA_QUAD(a, 2); SHA_QUAD(a, 3); SHA_QUAD(a, 4);
+        SHA_QUAD(a, 5); SHA_QUAD(a, 6); SHA_QUAD(a, 7); SHA_QUAD(a, 8); SHA_QUAD(a, 9);
+        SHA_QUAD(a, 10); SHA_QUAD(a, 11); SHA_QUAD(a, 12); SHA_QUAD(a, 13); SHA_QUAD(a, 14);
+        SHA_QUAD(a, 15); SHA_QUAD(a, 16); SHA_QUAD(a, 17); SHA_QUAD(a, 18); SHA_QUAD(a, 19);
+        SHA_BLOCK_END(a);
+    }
+    SHA_STORE(a, sa);
+}
+
+/* The last one or two blocks of a message of len bytes: its tail, 0x80, zeros, the length in bits. */
+static size_t sha1_final_blocks(const uint8_t *p, size_t len, uint8_t out[128])
+{
+    size_t rem = len % 64, n = rem < 56 ? 1 : 2;
+    uint64_t bits = (uint64_t)len * 8;
+    memset(out, 0, 128);
+    if (rem)
+        memcpy(out, p + len - rem, rem);
+    out[rem] = 0x80;
+    for (int i = 0; i < 8; i++)
+        out[n * 64 - 1 - (size_t)i] = (uint8_t)(bits >> (8 * i));
+    return n;
+}
+
+static void sha1_digest_of(const uint32_t s[5], uint8_t md[SHA1_LEN])
+{
+    for (int i = 0; i < 5; i++) {
+        md[4 * i] = (uint8_t)(s[i] >> 24);
+        md[4 * i + 1] = (uint8_t)(s[i] >> 16);
+        md[4 * i + 2] = (uint8_t)(s[i] >> 8);
+        md[4 * i + 3] = (uint8_t)s[i];
+    }
+}
+
+/* SHA-1 of a[0..la) into mda and of b[0..lb) into mdb, the common run of blocks interleaved. */
+static void sha1_pair_ni(const uint8_t *a, size_t la, const uint8_t *b, size_t lb, uint8_t mda[SHA1_LEN],
+                         uint8_t mdb[SHA1_LEN])
+{
+    static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+    uint32_t sa[5], sb[5];
+    memcpy(sa, iv, sizeof iv);
+    memcpy(sb, iv, sizeof iv);
+    size_t na = la / 64, nb = lb / 64, both = na < nb ? na : nb;
+    sha1_blocks_x2(sa, a, sb, b, both);
+    sha1_blocks(sa, a + both * 64, na - both);
+    sha1_blocks(sb, b + both * 64, nb - both);
+    uint8_t fa[128], fb[128];
+    size_t ka = sha1_final_blocks(a, la, fa), kb = sha1_final_blocks(b, lb, fb);
+    if (ka == kb) {
+        sha1_blocks_x2(sa, fa, sb, fb, ka);
+    } else {
+        sha1_blocks(sa, fa, ka);
+        sha1_blocks(sb, fb, kb);
+    }
+    sha1_digest_of(sa, mda);
+    sha1_digest_of(sb, mdb);
+}
+#endif
+
+void tw_warc_sha1_label_pair(const void *a, size_t la, const void *b, size_t lb, char label_a[38],
+                             char label_b[38])
+{
+#ifdef SHA_NI
+    if (sha_ni_usable()) {
+        uint8_t ma[SHA1_LEN], mb[SHA1_LEN];
+        sha1_pair_ni(la ? a : "", la, lb ? b : "", lb, ma, mb);
+        sha1_label_from(ma, label_a);
+        sha1_label_from(mb, label_b);
+        return;
+    }
+#endif
+    tw_warc_sha1_label(a, la, label_a);
+    tw_warc_sha1_label(b, lb, label_b);
+}
+
 /* ------------------------------------------------------------------ encoder */
 
 struct tw_warc_encoder {
-    struct libdeflate_compressor *comp;
+    struct isal_zstream z; /* igzip's stream: reset for every member (stateless) */
+    uint32_t isal_level;
+    uint8_t *level_buf;    /* igzip's working memory for levels 1..3 */
+    uint32_t level_buf_size;
+    struct isal_hufftables small; /* a fixed code for small records at level 1 (SMALL_RECORD) */
+    random_pool random;    /* for record IDs */
     EVP_MD *sha1;      /* fetched once: an implicit fetch per digest costs microseconds */
     EVP_MD_CTX *ctx;
     buf fields;        /* the named fields of the record being built */
@@ -199,6 +425,41 @@ typedef struct piece {
     size_t n;
 } piece;
 
+/*
+ * At the default level, records shorter than this go through igzip's level 0 with a
+ * fixed Huffman code made once from WARC and HTTP header text (SMALL_SAMPLE): levels
+ * 1..3 build a code for every member, ~6 us however short it is, while these records
+ * (requests, warcinfo, redirects and other bodiless responses) take ~1.5 us this way
+ * and come out ~10% larger (~45 bytes a request).
+ */
+#define SMALL_RECORD 2048
+static const char SMALL_SAMPLE[] =
+    "WARC/1.1\r\nWARC-Type: request\r\n"
+    "WARC-Record-ID: <urn:uuid:3f0c9a1e-7b42-4d8e-a5c6-19e0b7d2f4a8>\r\n"
+    "WARC-Date: 2026-11-24T05:15:00.123456Z\r\n"
+    "WARC-Target-URI: https://www.example.org/news/2026/11/some-article-title?id=42&lang=en\r\n"
+    "WARC-IP-Address: 93.184.216.34\r\n"
+    "WARC-Concurrent-To: <urn:uuid:c81d4e2f-0a6b-4f3c-9e85-7d2b1a0f6c39>\r\n"
+    "WARC-Block-Digest: sha1:Q3ZLMH7XKAW2VY5RBNT6DJ4OFEGC2PSI\r\n"
+    "Content-Type: application/http;msgtype=request\r\nContent-Length: 187\r\n\r\n"
+    "GET /news/2026/11/some-article-title?id=42&lang=en HTTP/1.1\r\nHost: www.example.org\r\n"
+    "User-Agent: trawl/0.1 (+https://example.com/bot)\r\nAccept: text/html,application/xhtml+xml,*/*;q=0.8\r\n"
+    "Accept-Encoding: gzip, br\r\n\r\n\r\n\r\n"
+    "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:c81d4e2f-0a6b-4f3c-9e85-7d2b1a0f6c39>\r\n"
+    "WARC-Payload-Digest: sha1:7WJ2KDQ5ZBXRM4NAP6CHGVT3YOEUFLS2\r\n"
+    "Content-Type: application/http;msgtype=response\r\nContent-Length: 312\r\n\r\n"
+    "HTTP/1.1 301 Moved Permanently\r\nDate: Tue, 24 Nov 2026 05:15:00 GMT\r\nServer: nginx/1.22.1\r\n"
+    "Content-Type: text/html; charset=utf-8\r\nContent-Length: 169\r\nConnection: keep-alive\r\n"
+    "Location: https://www.example.org/news/\r\nCache-Control: max-age=3600\r\nVary: Accept-Encoding\r\n\r\n"
+    "<html>\r\n<head><title>301 Moved Permanently</title></head>\r\n<body>\r\n"
+    "<center><h1>301 Moved Permanently</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/* igzip level for an encoder level (1..12, libdeflate's scale): see warc.h. */
+static uint32_t isal_level_of(int level)
+{
+    return level <= 1 ? 1 : level <= 5 ? 2 : 3;
+}
+
 int tw_warc_encoder_new(int level, tw_warc_encoder **out)
 {
     if (!out || level < 0 || level > 12)
@@ -206,10 +467,18 @@ int tw_warc_encoder_new(int level, tw_warc_encoder **out)
     tw_warc_encoder *e = calloc(1, sizeof *e);
     if (!e)
         return TW_WARC_ENOMEM;
-    e->comp = libdeflate_alloc_compressor(level ? level : TW_WARC_DEFAULT_LEVEL);
+    e->isal_level = isal_level_of(level ? level : TW_WARC_DEFAULT_LEVEL);
+    static const uint32_t level_buf_sizes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
+                                               ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
+    e->level_buf_size = level_buf_sizes[e->isal_level];
+    e->level_buf = e->level_buf_size ? malloc(e->level_buf_size) : NULL;
+    struct isal_huff_histogram hist;
+    memset(&hist, 0, sizeof hist);
+    isal_update_histogram((uint8_t *)(uintptr_t)SMALL_SAMPLE, (int)sizeof SMALL_SAMPLE - 1, &hist);
+    int hrc = isal_create_hufftables(&e->small, &hist); /* every symbol gets a code */
     e->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
     e->ctx = EVP_MD_CTX_new();
-    if (!e->comp || !e->sha1 || !e->ctx) {
+    if (hrc || (e->level_buf_size && !e->level_buf) || !e->sha1 || !e->ctx) {
         tw_warc_encoder_free(e);
         return TW_WARC_ENOMEM;
     }
@@ -221,8 +490,7 @@ void tw_warc_encoder_free(tw_warc_encoder *e)
 {
     if (!e)
         return;
-    if (e->comp)
-        libdeflate_free_compressor(e->comp);
+    free(e->level_buf);
     EVP_MD_free(e->sha1);
     EVP_MD_CTX_free(e->ctx);
     buf_free(&e->fields);
@@ -232,58 +500,116 @@ void tw_warc_encoder_free(tw_warc_encoder *e)
     free(e);
 }
 
-static int digest_pieces(tw_warc_encoder *e, const piece *pieces, int n, char label[38])
+/*
+ * Appends in[0..n) to out as one gzip member (igzip's generic 10-byte header,
+ * then the CRC-32 and length trailer). igzip falls back to stored blocks when
+ * the data does not shrink, so input + 5 bytes per 64 KiB + the wrapper always fits.
+ */
+static int compress_member(tw_warc_encoder *e, buf *out, const uint8_t *in, size_t n)
 {
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    if (!EVP_DigestInit_ex(e->ctx, e->sha1, NULL))
+    if (n > UINT32_MAX - (UINT32_C(1) << 20))
+        return TW_WARC_ETOOBIG; /* igzip counts in 32 bits */
+    size_t bound = n + 5 * (n / 65535 + 1) + 18 + ISAL_DEF_MAX_HDR_SIZE + 8;
+    if (buf_reserve(out, bound))
         return TW_WARC_ENOMEM;
-    for (int i = 0; i < n; i++)
-        if (pieces[i].n && !EVP_DigestUpdate(e->ctx, pieces[i].p, pieces[i].n))
-            return TW_WARC_ENOMEM;
-    if (!EVP_DigestFinal_ex(e->ctx, md, &md_len) || md_len != SHA1_LEN)
-        return TW_WARC_ENOMEM;
-    sha1_label_from(md, label);
+    struct isal_zstream *z = &e->z;
+    isal_deflate_stateless_init(z); /* level 0, igzip's default code */
+    if (e->isal_level == 1 && n < SMALL_RECORD) {
+        isal_deflate_set_hufftables(z, &e->small, IGZIP_HUFFTABLE_CUSTOM);
+    } else {
+        z->level = e->isal_level;
+        z->level_buf = e->level_buf;
+        z->level_buf_size = e->level_buf_size;
+    }
+    z->gzip_flag = IGZIP_GZIP;
+    z->flush = NO_FLUSH;
+    z->end_of_stream = 1;
+    z->next_in = (uint8_t *)(uintptr_t)in;
+    z->avail_in = (uint32_t)n;
+    z->next_out = out->p + out->len;
+    z->avail_out = (uint32_t)bound;
+    if (isal_deflate_stateless(z) != COMP_OK)
+        return TW_WARC_ENOMEM; /* cannot happen with a bound-sized buffer and a full level buffer */
+    out->len += z->total_out;
     return 0;
+}
+
+static int digest_evp(tw_warc_encoder *e, const uint8_t *p, size_t n, uint8_t md[SHA1_LEN])
+{
+    uint8_t out[EVP_MAX_MD_SIZE];
+    unsigned out_len = 0;
+    if (!EVP_DigestInit_ex(e->ctx, e->sha1, NULL) || (n && !EVP_DigestUpdate(e->ctx, p, n)) ||
+        !EVP_DigestFinal_ex(e->ctx, out, &out_len) || out_len != SHA1_LEN)
+        return TW_WARC_ENOMEM;
+    memcpy(md, out, SHA1_LEN);
+    return 0;
+}
+
+/* Appends "name: " and room for a digest label; sets *at to where the label goes. */
+static int digest_field(buf *r, const char *name, size_t *at)
+{
+    if (buf_str(r, name) || buf_add(r, ": ", 2) || buf_reserve(r, SHA1_LABEL_LEN + 2))
+        return TW_WARC_ENOMEM;
+    *at = r->len;
+    memset(r->p + r->len, '-', SHA1_LABEL_LEN);
+    r->len += SHA1_LABEL_LEN;
+    return buf_add(r, "\r\n", 2);
 }
 
 /*
  * Builds one record from e->fields (the named fields other than digests, type and
- * length) and its block, and appends it to out as one gzip member.
+ * length) and its block, and appends it to out as one gzip member. With
+ * payload_last, the last piece of the block is also its payload (WARC-Payload-Digest).
+ * The block is copied in first and digested where it lies, both digests at once.
  */
 static int encode_record(tw_warc_encoder *e, buf *out, const char *content_type,
-                         const piece *block, int nblock, const piece *payload)
+                         const piece *block, int nblock, bool payload_last)
 {
-    char label[38], num[24];
+    char num[24];
     size_t block_len = 0;
     for (int i = 0; i < nblock; i++)
         block_len += block[i].n;
+    if (block_len > UINT32_MAX - (UINT32_C(1) << 20))
+        return TW_WARC_ETOOBIG; /* before copying it: compress_member would refuse it */
+    size_t payload_len = payload_last ? block[nblock - 1].n : 0;
     buf *r = &e->rec;
     r->len = 0;
-    if (buf_str(r, WARC_VERSION "\r\n") || buf_add(r, e->fields.p, e->fields.len))
-        return TW_WARC_ENOMEM;
-    if (digest_pieces(e, block, nblock, label) || buf_field(r, "WARC-Block-Digest", label))
-        return TW_WARC_ENOMEM;
-    if (payload && (digest_pieces(e, payload, 1, label) || buf_field(r, "WARC-Payload-Digest", label)))
+    size_t block_at, payload_at = 0;
+    if (buf_str(r, WARC_VERSION "\r\n") || buf_add(r, e->fields.p, e->fields.len) ||
+        digest_field(r, "WARC-Block-Digest", &block_at) ||
+        (payload_last && digest_field(r, "WARC-Payload-Digest", &payload_at)))
         return TW_WARC_ENOMEM;
     snprintf(num, sizeof num, "%zu", block_len);
     if (buf_field(r, "Content-Type", content_type) || buf_field(r, "Content-Length", num) ||
-        buf_add(r, "\r\n", 2))
+        buf_add(r, "\r\n", 2) || buf_reserve(r, block_len + 4))
         return TW_WARC_ENOMEM;
+    const uint8_t *b = r->p + r->len;
     for (int i = 0; i < nblock; i++)
         if (buf_add(r, block[i].p, block[i].n))
             return TW_WARC_ENOMEM;
     if (buf_add(r, "\r\n\r\n", 4))
         return TW_WARC_ENOMEM;
 
-    size_t bound = libdeflate_gzip_compress_bound(e->comp, r->len);
-    if (buf_reserve(out, bound))
+    const uint8_t *payload = b + block_len - payload_len;
+    uint8_t md[SHA1_LEN], pmd[SHA1_LEN];
+    char label[38];
+    bool done = false;
+#ifdef SHA_NI
+    if (payload_last && sha_ni_usable()) {
+        sha1_pair_ni(b, block_len, payload, payload_len, md, pmd);
+        done = true;
+    }
+#endif
+    if (!done && (digest_evp(e, b, block_len, md) ||
+                  (payload_last && digest_evp(e, payload, payload_len, pmd))))
         return TW_WARC_ENOMEM;
-    size_t n = libdeflate_gzip_compress(e->comp, r->p, r->len, out->p + out->len, bound);
-    if (n == 0)
-        return TW_WARC_ENOMEM; /* cannot happen with a bound-sized buffer */
-    out->len += n;
-    return 0;
+    sha1_label_from(md, label);
+    memcpy(r->p + block_at, label, SHA1_LABEL_LEN);
+    if (payload_last) {
+        sha1_label_from(pmd, label);
+        memcpy(r->p + payload_at, label, SHA1_LABEL_LEN);
+    }
+    return compress_member(e, out, r->p, r->len);
 }
 
 static bool is_transfer_encoding(const uint8_t *line, size_t n)
@@ -360,7 +686,7 @@ int tw_warc_encode_exchange(tw_warc_encoder *e, const tw_warc_exchange *x, const
         (!x->body && x->body_len))
         return TW_WARC_EINVAL;
     char req_id[UUID_URN_LEN + 1], resp_id[UUID_URN_LEN + 1], date[32];
-    if (make_record_id(req_id) || make_record_id(resp_id))
+    if (make_record_id(&e->random, req_id) || make_record_id(&e->random, resp_id))
         return TW_WARC_EIO;
     format_date(x->date, date);
     e->out.len = 0;
@@ -368,14 +694,14 @@ int tw_warc_encode_exchange(tw_warc_encoder *e, const tw_warc_exchange *x, const
     piece req = {x->request, x->request_len};
     int rc = exchange_fields(e, "request", req_id, resp_id, date, x);
     if (!rc)
-        rc = encode_record(e, &e->out, "application/http;msgtype=request", &req, 1, NULL);
+        rc = encode_record(e, &e->out, "application/http;msgtype=request", &req, 1, false);
     if (!rc)
         rc = filter_head(e, x->response_head, x->response_head_len);
     if (!rc)
         rc = exchange_fields(e, "response", resp_id, req_id, date, x);
     if (!rc) {
         piece block[2] = {{e->head.p, e->head.len}, {x->body, x->body_len}};
-        rc = encode_record(e, &e->out, "application/http;msgtype=response", block, 2, &block[1]);
+        rc = encode_record(e, &e->out, "application/http;msgtype=response", block, 2, true);
     }
     if (rc)
         return rc;
@@ -434,7 +760,7 @@ static int write_warcinfo(tw_warc *w, const char *name)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     format_date(now, date);
-    if (make_record_id(id))
+    if (make_record_id(&e->random, id))
         return TW_WARC_EIO;
     if (gethostname(host, sizeof host) != 0 || !safe_value(host, false))
         host[0] = '\0';
@@ -456,7 +782,7 @@ static int write_warcinfo(tw_warc *w, const char *name)
         goto out;
     piece block = {body.p, body.len};
     w->info.len = 0;
-    rc = encode_record(e, &w->info, "application/warc-fields", &block, 1, NULL);
+    rc = encode_record(e, &w->info, "application/warc-fields", &block, 1, false);
     if (!rc)
         rc = append(w, w->info.p, w->info.len);
 out:

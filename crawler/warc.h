@@ -13,16 +13,18 @@
 #define TW_WARC_EINVAL    (-3) /* a bad argument (a NULL that must not be, a bad level) */
 #define TW_WARC_ETORN     (-4) /* the data ends inside a gzip member or a record */
 #define TW_WARC_EFORMAT   (-5) /* the bytes are not a WARC record / not gzip as this reader expects */
-#define TW_WARC_ETOOBIG   (-6) /* a record is larger than the reader's limit */
+#define TW_WARC_ETOOBIG   (-6) /* a record is over the reader's limit (writing: 4 GiB or more) */
 #define TW_WARC_EDIGEST   (-7) /* a WARC-Block-Digest or WARC-Payload-Digest does not match */
 #define TW_WARC_EALGO     (-8) /* a digest uses an algorithm other than sha1 */
 
 /* A new file is started once the current one would pass this size (the contract's 1 GiB). */
 #define TW_WARC_DEFAULT_MAX_FILE_BYTES (UINT64_C(1) << 30)
 /*
- * libdeflate level used unless told otherwise. Measured by bench/bench_warc.c on
- * 16 KB HTML pages: level 1 encodes ~150 MB/s per core, level 6 ~60, for files only
- * 11% smaller; see the comment at the top of warc.c for the figures.
+ * Compression level used unless told otherwise. Levels keep libdeflate's scale
+ * (1..12, higher = smaller files for more CPU) and map onto ISA-L igzip's levels:
+ * 1 -> igzip 1, 2..5 -> igzip 2, 6..12 -> igzip 3. Measured by bench/bench_warc.c on
+ * 16 KB HTML pages, level 1 encodes ~17,000 pages/s per core (~57 us a page) and
+ * levels 6..12 ~25% slower for files ~3% smaller; see the top of warc.c for the figures.
  */
 #define TW_WARC_DEFAULT_LEVEL 1
 /* Largest decompressed record tw_warc_reader accepts unless told otherwise. */
@@ -63,9 +65,9 @@ typedef struct tw_warc_exchange {
 typedef struct tw_warc_encoder tw_warc_encoder;
 
 /*
- * Creates an encoder compressing at libdeflate level (1..12; 0 = the default).
- * Returns 0 and sets *out (free with tw_warc_encoder_free), TW_WARC_EINVAL for a
- * bad level, TW_WARC_ENOMEM.
+ * Creates an encoder compressing at level 1..12 (0 = TW_WARC_DEFAULT_LEVEL; the
+ * mapping onto igzip's levels is beside it). Returns 0 and sets *out (free with
+ * tw_warc_encoder_free), TW_WARC_EINVAL for a bad level, TW_WARC_ENOMEM.
  */
 int tw_warc_encoder_new(int level, tw_warc_encoder **out);
 
@@ -78,7 +80,9 @@ void tw_warc_encoder_free(tw_warc_encoder *e);
  * On success returns 0 and points *out and *out_len at bytes owned by the encoder,
  * valid until its next call or its freeing. Errors: TW_WARC_EINVAL (missing
  * target_uri, NULL pointer with a non-zero length, a URI or IP with a space or
- * control character, a response head with no line), TW_WARC_ENOMEM.
+ * control character, a response head with no line), TW_WARC_ETOOBIG (a record of
+ * 4 GiB or more, past what igzip takes in one call), TW_WARC_EIO (no random bytes
+ * for record IDs), TW_WARC_ENOMEM.
  */
 int tw_warc_encode_exchange(tw_warc_encoder *e, const tw_warc_exchange *x,
                             const uint8_t **out, size_t *out_len);
@@ -87,7 +91,7 @@ int tw_warc_encode_exchange(tw_warc_encoder *e, const tw_warc_exchange *x,
 typedef struct tw_warc_options {
     const char *prefix;       /* file names are PREFIX-YYYYMMDDThhmmssZ-NNNNN.warc.gz; NULL = "trawl" */
     uint64_t max_file_bytes;  /* start a new file before one would pass this; 0 = 1 GiB */
-    int level;                /* libdeflate level 1..12; 0 = TW_WARC_DEFAULT_LEVEL */
+    int level;                /* compression level 1..12 (see TW_WARC_DEFAULT_LEVEL); 0 = that default */
     const char *software;     /* warcinfo "software", e.g. "trawl/0.1"; NULL = "trawl" */
     const char *operator_name;/* warcinfo "operator"; NULL = omitted */
     const char *user_agent;   /* warcinfo "http-header-user-agent"; NULL = omitted */
@@ -201,6 +205,14 @@ int tw_warc_record_check_digests(const tw_warc_record *rec);
 
 /* Writes the "sha1:BASE32" form of data's SHA-1 (37 chars + NUL) into out[38]. */
 void tw_warc_sha1_label(const void *data, size_t len, char out[38]);
+
+/*
+ * tw_warc_sha1_label of a[0..la) into label_a and of b[0..lb) into label_b, the two
+ * computed side by side on x86-64 CPUs with SHA-NI (about twice the speed of one
+ * after the other), as encoders do for a response's block and payload digests.
+ */
+void tw_warc_sha1_label_pair(const void *a, size_t la, const void *b, size_t lb, char label_a[38],
+                             char label_b[38]);
 
 /*
  * Makes a crash-torn .warc.gz readable again: reads records from the start and

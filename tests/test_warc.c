@@ -213,6 +213,39 @@ static void sha1_labels_are_base32_of_known_vectors(void **state)
     assert_string_equal(out, "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5");
 }
 
+/* Two digests side by side (SHA-NI lanes) equal two one at a time (OpenSSL), at every length around the 64-byte blocks. */
+static void sha1_label_pairs_match_single_labels(void **state)
+{
+    (void)state;
+    size_t max = 70000;
+    uint8_t *data = malloc(max);
+    assert_non_null(data);
+    for (size_t i = 0; i < max; i++)
+        data[i] = (uint8_t)(i * 131 + (i >> 7));
+    char pa[38], pb[38], sa[38], sb[38];
+    tw_warc_sha1_label_pair("abc", 3, "", 0, pa, pb);
+    assert_string_equal(pa, "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5");
+    assert_string_equal(pb, "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    tw_warc_sha1_label_pair(NULL, 0, NULL, 0, pa, pb);
+    assert_string_equal(pa, "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    static const size_t offsets[] = {0, 1, 7, 55, 56, 63, 64, 65, 119, 120, 200, 333};
+    for (size_t la = 0; la < 400; la++)
+        for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
+            size_t off = offsets[o], lb = la > off ? la - off : 0;
+            tw_warc_sha1_label_pair(data, la, data + off, lb, pa, pb);
+            tw_warc_sha1_label(data, la, sa);
+            tw_warc_sha1_label(data + off, lb, sb);
+            assert_string_equal(pa, sa);
+            assert_string_equal(pb, sb);
+        }
+    tw_warc_sha1_label_pair(data + 3, max - 3, data + 300, max - 5000, pa, pb);
+    tw_warc_sha1_label(data + 3, max - 3, sa);
+    tw_warc_sha1_label(data + 300, max - 5000, sb);
+    assert_string_equal(pa, sa);
+    assert_string_equal(pb, sb);
+    free(data);
+}
+
 static void file_starts_with_warcinfo_describing_the_crawl(void **state)
 {
     (void)state;
@@ -489,6 +522,107 @@ static void bad_exchanges_are_refused(void **state)
     tw_warc_encoder *bad;
     assert_int_equal(tw_warc_encoder_new(13, &bad), TW_WARC_EINVAL);
     tw_warc_encoder_free(e);
+}
+
+/*
+ * Encodes x with e and reads it back: two members that zlib (the reader) and libdeflate
+ * both decode, whose blocks are the request and head + body, with matching digests.
+ */
+static void check_round_trip(tw_warc_encoder *e, const tw_warc_exchange *x, struct libdeflate_decompressor *d)
+{
+    const uint8_t *out;
+    size_t len;
+    assert_int_equal(tw_warc_encode_exchange(e, x, &out, &len), 0);
+    tw_warc_reader *r;
+    tw_warc_record rec;
+    assert_int_equal(tw_warc_reader_new(out, len, 0, &r), 0);
+    size_t cap = x->request_len + x->response_head_len + x->body_len + 4096;
+    uint8_t *plain = malloc(cap);
+    assert_non_null(plain);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tw_warc_reader_next(r, &rec), 1);
+        assert_int_equal(tw_warc_record_check_digests(&rec), 0);
+        size_t in_used, plain_len;
+        assert_int_equal(libdeflate_gzip_decompress_ex(d, out + rec.offset, rec.end_offset - rec.offset, plain,
+                                                       cap, &in_used, &plain_len),
+                         LIBDEFLATE_SUCCESS);
+        assert_int_equal(in_used, rec.end_offset - rec.offset);
+        if (i == 0) {
+            assert_int_equal(rec.block_len, x->request_len);
+            assert_memory_equal(rec.block, x->request, x->request_len);
+        } else {
+            assert_int_equal(rec.block_len, x->response_head_len + x->body_len);
+            assert_memory_equal(rec.block, x->response_head, x->response_head_len);
+            assert_memory_equal(rec.block + x->response_head_len, x->body, x->body_len);
+            char want[38];
+            tw_warc_sha1_label(x->body, x->body_len, want);
+            assert_string_equal(tw_warc_record_field(&rec, "WARC-Payload-Digest"), want);
+        }
+    }
+    assert_int_equal(tw_warc_reader_next(r, &rec), 0);
+    free(plain);
+    tw_warc_reader_free(r);
+}
+
+/*
+ * Every body length around SHA-1's 64-byte blocks (the block and payload digests run
+ * side by side), bodies that do not compress (stored blocks), large ones, binary
+ * requests (small records use a fixed Huffman code), at every compression level.
+ */
+static void every_length_and_level_round_trips(void **state)
+{
+    (void)state;
+    size_t big = 600000; /* the largest of large[] below */
+    uint8_t *body = malloc(big);
+    assert_non_null(body);
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < big; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        body[i] = (uint8_t)(seed >> 56);
+    }
+    uint8_t *text = malloc(big);
+    assert_non_null(text);
+    for (size_t i = 0; i < big; i++)
+        text[i] = (uint8_t)"<p class=\"x\">Lorem ipsum dolor sit amet</p>\n"[i % 44];
+    static const char *heads[] = {"HTTP/1.1 200 OK\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nServer: t\r\n\r\n"};
+    char request[4096];
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    assert_non_null(d);
+    static const int levels[] = {1, 2, 5, 6, 12};
+    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+        tw_warc_encoder *e;
+        assert_int_equal(tw_warc_encoder_new(levels[l], &e), 0);
+        tw_warc_exchange x = {0};
+        x.target_uri = "http://example.com/len";
+        x.request = "GET /len HTTP/1.1\r\nHost: example.com\r\n\r\n";
+        x.request_len = strlen(x.request);
+        static const size_t large[] = {1000, 4000, 70000, 200000, 600000};
+        for (size_t h = 0; h < 2; h++) {
+            x.response_head = heads[h];
+            x.response_head_len = strlen(heads[h]);
+            for (size_t n = 0; n < 200 + sizeof large / sizeof large[0]; n++) {
+                x.body_len = n < 200 ? n : large[n - 200];
+                x.body = body;
+                check_round_trip(e, &x, d);
+                x.body = text;
+                check_round_trip(e, &x, d);
+            }
+        }
+        /* A request with a binary body, under and over the small-record size. */
+        for (size_t n = 100; n < 4000; n += 900) {
+            int k = snprintf(request, sizeof request, "POST /len HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", n);
+            memcpy(request + k, body + 1000, n);
+            x.request = request;
+            x.request_len = (size_t)k + n;
+            x.body_len = 10;
+            check_round_trip(e, &x, d);
+        }
+        tw_warc_encoder_free(e);
+    }
+    libdeflate_free_decompressor(d);
+    free(text);
+    free(body);
 }
 
 /* Encoding on another encoder (another thread, in the crawler) and writing the bytes is the same as writing the exchange. */
@@ -800,6 +934,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sha1_labels_are_base32_of_known_vectors),
+        cmocka_unit_test(sha1_label_pairs_match_single_labels),
         cmocka_unit_test(file_starts_with_warcinfo_describing_the_crawl),
         cmocka_unit_test(every_exchange_reads_back_as_linked_request_and_response),
         cmocka_unit_test(each_record_is_its_own_gzip_member),
@@ -809,6 +944,7 @@ int main(void)
         cmocka_unit_test(open_fails_when_the_directory_is_missing),
         cmocka_unit_test(bad_exchanges_are_refused),
         cmocka_unit_test(encoded_exchanges_can_be_written_by_the_writer),
+        cmocka_unit_test(every_length_and_level_round_trips),
         cmocka_unit_test(repair_cuts_a_torn_tail_wherever_the_file_stops),
         cmocka_unit_test(reader_reports_torn_and_corrupt_data),
         cmocka_unit_test(plain_streams_parse_and_digests_are_checked),
