@@ -215,6 +215,8 @@ static int crawl(int argc, char **argv) {
         .ignore_robots = o.ignore_robots,
         .warc = !o.no_warc,
         /* bench/: the cost of the state store is measured against a run without it */
+        /* tests and tuning: how many queued URLs stay in memory (the rest wait in the store) */
+        .frontier_window = getenv("TRAWL_FRONTIER_WINDOW") ? strtoul(getenv("TRAWL_FRONTIER_WINDOW"), NULL, 10) : 0,
         .bench_no_store = getenv("TRAWL_BENCH_NO_STORE") && strcmp(getenv("TRAWL_BENCH_NO_STORE"), "1") == 0,
         .progress = !o.quiet && isatty(STDERR_FILENO),
     };

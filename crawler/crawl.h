@@ -53,6 +53,8 @@ typedef struct tw_crawl_config {
     const char *user_agent;
     bool ignore_robots;
     bool warc;                /* write WARC files (not --no-warc) */
+    size_t frontier_window;   /* URLs held in memory, the rest spilled to the store;
+                                 0 = TW_FRONTIER_WINDOW_DEFAULT (TRAWL_FRONTIER_WINDOW) */
     bool bench_no_store;      /* benchmarks only (TRAWL_BENCH_NO_STORE=1): keep no state
                                  store, so its cost can be measured; not resumable */
     bool progress;            /* draw the progress line (a terminal, not --quiet) */

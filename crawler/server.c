@@ -85,6 +85,7 @@ static int64_t wall_ms(void) {
 
 static void flush_or_crash(server *s);
 static void flush_async(server *s);
+static void pump(server *s);
 
 /* Asks the application to stop normally: it stops us and the rest, in order. The
  * application may not be registered yet when the crawl has nothing left to do from
@@ -112,6 +113,13 @@ static void check_done(server *s) {
 
 /* ---------------------------------------------------------------- the store */
 
+/* A spilled URL read back from the store, its strings in one allocation. */
+typedef struct refill_row {
+    int64_t id;
+    int depth, attempts;
+    char *url, *parent, *seed; /* parent may be NULL; all in the block url points at */
+} refill_row;
+
 /* One flush: a batch of store changes and the pages.jsonl lines that wait for it. The
  * Server hands it to its flusher process and goes on crawling; it comes back done. */
 typedef struct flush_job {
@@ -122,9 +130,38 @@ typedef struct flush_job {
     size_t lines_len;
     const char *out_dir;
     bool warc;             /* sync the WARC writer first */
+    /* After the commit, read back up to refill_room queued URLs with ids after
+     * refill_after (the frontier's spilled URLs, now committed) for the Server. */
+    int64_t refill_after;
+    long refill_room;
+    refill_row *rows;      /* what was read (owned) */
+    size_t nrows, rows_cap;
     int failed;
     char err[600];
 } flush_job;
+
+/* tw_store_load_queued's callback: copies a spilled URL into the job. */
+static int keep_row(void *ctx, const tw_store_url *u) {
+    flush_job *j = ctx;
+    if (j->nrows == j->rows_cap) {
+        size_t cap = j->rows_cap ? j->rows_cap * 2 : 256;
+        refill_row *r = realloc(j->rows, cap * sizeof *r);
+        if (!r) return -1;
+        j->rows = r;
+        j->rows_cap = cap;
+    }
+    size_t lu = strlen(u->url) + 1, lp = u->parent ? strlen(u->parent) + 1 : 0, ls = strlen(u->seed) + 1;
+    char *mem = malloc(lu + lp + ls);
+    if (!mem) return -1;
+    refill_row *r = &j->rows[j->nrows++];
+    r->id = u->id;
+    r->depth = u->depth;
+    r->attempts = u->attempts;
+    r->url = memcpy(mem, u->url, lu);
+    r->parent = lp ? memcpy(mem + lu, u->parent, lp) : NULL;
+    r->seed = memcpy(mem + lu + lp, u->seed, ls);
+    return 0;
+}
 
 /* The order is the point: the store's commit first, then the lines. Blocking pool. */
 static void flush_run(void *arg) {
@@ -136,6 +173,12 @@ static void flush_run(void *arg) {
     int rc = tw_pages_append(j->pages, j->lines, j->lines_len);
     if (rc != 0) {
         snprintf(j->err, sizeof j->err, "cannot write %s/%s: %s", j->out_dir, TW_PAGES_FILE, strerror(-rc));
+        j->failed = 1;
+        return;
+    }
+    if (j->store && j->refill_room > 0 &&
+        tw_store_load_queued(j->store, j->refill_after, j->refill_room, keep_row, j, NULL, j->err, sizeof j->err) < 0) {
+        if (!j->err[0]) snprintf(j->err, sizeof j->err, "out of memory");
         j->failed = 1;
     }
 }
@@ -151,6 +194,8 @@ static void job_run(flush_job *j) {
 }
 
 static void job_free(flush_job *j) {
+    for (size_t i = 0; i < j->nrows; i++) free(j->rows[i].url);
+    free(j->rows);
     tw_store_batch_free(j->batch);
     free(j->lines);
     free(j);
@@ -173,6 +218,8 @@ static void flusher(void *arg) {
     }
 }
 
+static size_t waiting(const server *s) { return tw_store_batch_len(s->batch) + s->nlines; }
+
 /* Takes what waits into a new job; the server starts a fresh batch and line buffer. */
 static flush_job *take_job(server *s) {
     flush_job *j = calloc(1, sizeof *j);
@@ -184,7 +231,25 @@ static flush_job *take_job(server *s) {
     s->lines = NULL;
     s->lines_len = s->lines_cap = 0;
     s->nlines = 0;
+    if (s->store && tw_frontier_wants_refill(s->frontier)) {
+        j->refill_after = tw_frontier_spill_cursor(s->frontier);
+        j->refill_room = (long)tw_frontier_refill_room(s->frontier);
+    }
     return j;
+}
+
+/* Gives the frontier the spilled URLs a job read back, in id order. A refill that
+ * found nothing although nothing waits to be committed means the store holds fewer
+ * than were counted (a hand-edited file): the count is dropped so the crawl can end. */
+static void apply_refill(server *s, flush_job *j) {
+    for (size_t i = 0; i < j->nrows; i++) {
+        refill_row *r = &j->rows[i];
+        if (tw_frontier_refill(s->frontier, r->url, r->depth, r->parent, r->seed, r->attempts, r->id) ==
+            TW_FRONTIER_ENOMEM)
+            tr_crash("out of memory");
+    }
+    if (j->refill_room > 0 && j->nrows == 0 && waiting(s) == 0 && !s->flush_busy)
+        tw_frontier_set_spilled(s->frontier, 0, tw_frontier_spill_cursor(s->frontier));
 }
 
 /* Ends a job that came back. Returns 0, or -1 with the reason in err (n bytes). */
@@ -193,6 +258,8 @@ static int job_done(server *s, flush_job *j, char *err, size_t n) {
     if (rc) {
         snprintf(err, n, "%s", j->err);
         s->failed = true;
+    } else {
+        apply_refill(s, j);
     }
     job_free(j);
     return rc;
@@ -207,12 +274,11 @@ static void fatal(server *s, const char *err) {
     tr_reason_unref(why);
 }
 
-static size_t waiting(const server *s) { return tw_store_batch_len(s->batch) + s->nlines; }
-
 /* Hands what waits to the flusher, unless it is busy (then it goes when the job in
  * flight comes back). */
 static void flush_async(server *s) {
-    if (s->failed || !s->pages || waiting(s) == 0) return;
+    bool refill = s->store && tw_frontier_wants_refill(s->frontier);
+    if (s->failed || !s->pages || (waiting(s) == 0 && !refill)) return;
     if (s->flush_busy) {
         s->flush_again = true;
         return;
@@ -233,6 +299,7 @@ static void on_flush_done(server *s, const tr_msg *msg) {
         fatal(s, err);
         return;
     }
+    pump(s); /* refilled URLs may be ready */
     if (s->flush_again || waiting(s) >= FLUSH_CHANGES) flush_async(s);
 }
 
@@ -279,8 +346,8 @@ static void maybe_flush(server *s) {
             return;
         }
     }
-    if (w >= FLUSH_CHANGES) {
-        flush_async(s);
+    if (w >= FLUSH_CHANGES || (!s->flush_busy && s->store && tw_frontier_wants_refill(s->frontier))) {
+        flush_async(s); /* a refill is wanted at once: the window is running dry */
     } else if (w > 0 && !s->flush_armed) {
         s->flush_armed = true;
         tr_send_after(FLUSH_MS, tr_self(), TW_TAG_FLUSH, NULL, 0);
@@ -315,7 +382,7 @@ static void store_check(int rc) {
 static void record(server *s, const tw_frontier_item *it, const tw_page_record *rec) {
     if (s->stopping) return;
     keep_line(s, rec);
-    if (s->store) store_check(tw_store_batch_ended(s->batch, it->url, rec->attempts));
+    if (s->store) store_check(tw_store_batch_ended_id(s->batch, it->id, rec->attempts));
     s->ended++;
     if (rec->error) s->errors++;
 }
@@ -331,8 +398,10 @@ static void record_simple(server *s, const tw_frontier_item *it, const char *err
 static void discover(server *s, const tw_frontier_item *from, const char *url, int depth) {
     if (s->cfg->max_depth >= 0 && depth > s->cfg->max_depth) return;
     if (!tw_scope_allows(s->scope, from->seed, url)) return;
-    if (tw_frontier_add(s->frontier, url, depth, from->url, from->seed) == 1)
-        if (s->store) store_check(tw_store_batch_add_url(s->batch, url, depth, from->url, from->seed));
+    int64_t id = 0;
+    int r = tw_frontier_add_id(s->frontier, url, depth, from->url, from->seed, &id);
+    if ((r == 1 || r == TW_FRONTIER_SPILLED) && s->store)
+        store_check(tw_store_batch_add_url_id(s->batch, id, url, depth, from->url, from->seed));
 }
 
 static double uniform01(void *ctx) { /* the retry jitter's random source */
@@ -343,7 +412,7 @@ static double uniform01(void *ctx) { /* the retry jitter's random source */
 
 /* Queues the URL again after delay_ms; the frontier takes the item. */
 static void retry_later(server *s, flight *f, int64_t delay_ms) {
-    if (s->store) store_check(tw_store_batch_attempts(s->batch, f->item.url, f->item.attempts));
+    if (s->store) store_check(tw_store_batch_attempts_id(s->batch, f->item.id, f->item.attempts));
     tw_frontier_retry(s->frontier, &f->item, tr_now_ms() + delay_ms);
     s->retries_scheduled++;
 }
@@ -515,15 +584,22 @@ static int mark_ended(void *ctx, const char *url, size_t len) {
     return tw_frontier_mark_seen(s->frontier, url) < 0 ? -1 : 0;
 }
 
-/* tw_store_load_urls's callback: every stored URL without a line is queued again, those
- * marked ended too (their line had not been written when the crawl stopped). */
-static int requeue(void *ctx, const tw_store_url *u) {
-    server *s = ctx;
-    return tw_frontier_add(s->frontier, u->url, u->depth, u->parent, u->seed) == TW_FRONTIER_ENOMEM;
+typedef struct resume_job { /* the store's part of a resume, on the blocking pool */
+    tw_store *store;
+    tw_frontier *frontier;
+    long queued;
+    char err[1024];
+} resume_job;
+
+static void resume_run(void *arg) {
+    resume_job *j = arg;
+    j->queued = tw_store_resume(j->store, j->frontier, j->err, sizeof j->err);
 }
 
-/* Rebuilds the frontier: pages.jsonl first (repaired after a crash), then the store,
- * then the seeds the configuration names (new ones are stored). 0, or -1 with err. */
+/* Rebuilds the frontier: pages.jsonl first (repaired after a crash: its URLs are seen),
+ * then the store (every stored URL seen, the queued ones spilled: refills bring them
+ * back a window at a time), then the seeds the configuration names (new ones are
+ * stored). 0, or -1 with err. */
 static int resume(server *s, char *err, size_t n) {
     const tw_crawl_config *cfg = s->cfg;
     long lines = tw_pages_repair(cfg->out_dir, mark_ended, s);
@@ -533,17 +609,28 @@ static int resume(server *s, char *err, size_t n) {
         return -1;
     }
     s->ended = lines;
-    if (cfg->bench_no_store) {
-        /* measuring the store's cost: no state kept, this run cannot be resumed */
-    } else if (!(s->store = tw_store_open(cfg->out_dir, err, n))) {
-        return -1;
-    } else if (tw_store_load_urls(s->store, requeue, s, err, n) < 0) {
-        if (!err[0]) snprintf(err, n, "out of memory");
-        return -1;
+    if (!cfg->bench_no_store) {
+        if (!(s->store = tw_store_open(cfg->out_dir, err, n))) return -1;
+        resume_job *j = calloc(1, sizeof *j);
+        if (!j) {
+            snprintf(err, n, "out of memory");
+            return -1;
+        }
+        *j = (resume_job){.store = s->store, .frontier = s->frontier};
+        if (tr_blocking(resume_run, j, 0) != 0) resume_run(j);
+        long queued = j->queued;
+        if (queued < 0) snprintf(err, n, "%s", j->err[0] ? j->err : "out of memory");
+        free(j);
+        if (queued < 0) return -1;
+        tw_frontier_set_window(s->frontier, cfg->frontier_window ? cfg->frontier_window : TW_FRONTIER_WINDOW_DEFAULT);
     }
-    for (size_t i = 0; i < cfg->nseeds; i++)
-        if (tw_frontier_add(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i]) == 1)
-            if (s->store) store_check(tw_store_batch_add_url(s->batch, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
+    /* else measuring the store's cost: no state kept, this run cannot be resumed */
+    for (size_t i = 0; i < cfg->nseeds; i++) {
+        int64_t id = 0;
+        int r = tw_frontier_add_id(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i], &id);
+        if ((r == 1 || r == TW_FRONTIER_SPILLED) && s->store)
+            store_check(tw_store_batch_add_url_id(s->batch, id, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
+    }
     return 0;
 }
 

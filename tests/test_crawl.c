@@ -107,6 +107,46 @@ static void test_site_each_page_once_equivalent_spellings_once(void **state) {
     ts_stop(ts);
 }
 
+/* A binary tree of pages: /t/N links to /t/2N+1 and /t/2N+2, below TREE_PAGES. */
+#define TREE_PAGES 300
+static void tree_page(const ts_request *req, ts_response *resp, void *ctx) {
+    (void)ctx;
+    int n = atoi(req->path + 3);
+    if (n < 0 || n >= TREE_PAGES) {
+        ts_set_status(resp, 404);
+        return;
+    }
+    ts_add_header(resp, "Content-Type", "text/html");
+    ts_printf_body(resp, "<a href=/t/%d>l</a> <a href=/t/%d>r</a> <a href=/t/0>root</a>", (2 * n + 1) % TREE_PAGES,
+                   (2 * n + 2) % TREE_PAGES);
+}
+
+/* With only 4 queued URLs held in memory (TRAWL_FRONTIER_WINDOW), the rest of the queue
+ * waits in the state store and comes back a window at a time: every page is still
+ * fetched exactly once and has its line. */
+static void test_a_small_frontier_window_spills_to_the_store_and_loses_nothing(void **state) {
+    (void)state;
+    ts_server *ts = ts_start("127.0.0.1", 0);
+    assert_int_equal(ts_route_fn(ts, "/t/*", tree_page, NULL), 0);
+    char seed[128];
+    ts_url(ts, "/t/0", seed, sizeof seed);
+    const char *out = tc_outdir("window");
+    setenv("TRAWL_FRONTIER_WINDOW", "4", 1);
+    int rc = tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--per-host", "4", "-o", out, seed, NULL);
+    unsetenv("TRAWL_FRONTIER_WINDOW");
+    assert_int_equal(rc, 0);
+    char path[16];
+    for (int k = 0; k < TREE_PAGES; k++) {
+        snprintf(path, sizeof path, "/t/%d", k);
+        if (ts_count(ts, path) != 1) fail_msg("%s requested %d times (want 1)", path, ts_count(ts, path));
+    }
+    char *lines[TREE_PAGES + 1];
+    int n = read_pages(out, lines, TREE_PAGES + 1);
+    assert_int_equal(n, TREE_PAGES);
+    free_lines(lines, n < TREE_PAGES + 1 ? n : TREE_PAGES + 1);
+    ts_stop(ts);
+}
+
 static void test_retries_are_bounded_and_spaced(void **state) {
     (void)state;
     ts_server *ts = ts_start("127.0.0.1", 0);
@@ -182,8 +222,10 @@ static void test_network_failures_are_recorded_with_reasons(void **state) {
     int n = read_pages(out, lines, 8);
     assert_int_equal(ts_count(ts, "/hang"), 2);
     /* Under ASan the test server sometimes logs no request on a connection the client
-     * opened for /cut (the crawler's two attempts are checked in pages.jsonl below). */
-    assert_true(ts_count(ts, "/cut") >= 1 && ts_count(ts, "/cut") <= 2);
+     * opened for /cut, and libcurl's own retry on a dead keep-alive connection can add
+     * one (the crawler's two attempts are checked in pages.jsonl below). */
+    int cuts = ts_count(ts, "/cut");
+    if (cuts < 1 || cuts > 3) fail_msg("/cut requested %d times (want 1 to 3)", cuts);
     assert_int_equal(n, 5);
     char url[160];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hang", ts_port(ts));
@@ -525,6 +567,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_site_each_page_once_equivalent_spellings_once),
+        cmocka_unit_test(test_a_small_frontier_window_spills_to_the_store_and_loses_nothing),
         cmocka_unit_test(test_retries_are_bounded_and_spaced),
         cmocka_unit_test(test_retry_after_is_honoured),
         cmocka_unit_test(test_network_failures_are_recorded_with_reasons),
