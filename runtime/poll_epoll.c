@@ -68,9 +68,9 @@ int tr__poller_wait(struct tr__poller *pl, int64_t timeout_ms,
     int fds = 0;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.u64 == WAKE_KEY) {
-            uint64_t v;
-            while (read(pl->evfd, &v, sizeof v) > 0) {
-            }
+            uint64_t v; /* one read takes the whole count and resets it */
+            ssize_t rc = read(pl->evfd, &v, sizeof v);
+            (void)rc;
             continue;
         }
         unsigned e = 0, k = evs[i].events;

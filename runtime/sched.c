@@ -71,9 +71,14 @@ static void list_push(tr__proc **head, tr__proc **tail, tr__proc *p) {
     *tail = p;
 }
 
+/* `sleeping` is 0 (awake), 1 (asleep or about to be) or 2 (asleep and already woken):
+ * only the waker that moves it from 1 to 2 writes to the eventfd, so a burst of sends
+ * to a sleeping scheduler costs one wakeup, not one each. */
 static void wake_sched(tr__sched *s) {
     /* seq_cst pairs with the sleeper's store of `sleeping` and its queue re-check. */
-    if (atomic_load(&s->sleeping)) tr__poller_wakeup(s->poller);
+    int expect = 1;
+    if (atomic_load(&s->sleeping) == 1 && atomic_compare_exchange_strong(&s->sleeping, &expect, 2))
+        tr__poller_wakeup(s->poller);
 }
 
 void tr__wake(tr__proc *p) {
@@ -105,8 +110,8 @@ static void wake_one_sleeper(void) {
     }
     for (int i = 0; i < tr__rt.nsched; i++) {
         tr__sched *s = &tr__rt.scheds[i];
-        if (s != tr__tls_sched && atomic_load(&s->sleeping)) {
-            tr__poller_wakeup(s->poller);
+        if (s != tr__tls_sched && atomic_load(&s->sleeping) == 1) {
+            wake_sched(s);
             return;
         }
     }
