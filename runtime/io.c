@@ -58,7 +58,11 @@ int tr_select_cancel(int fd) {
     if (fd < 0 || fd >= s->fds_cap) return 0;
     tr__fdreg *r = &s->fds[fd];
     if (r->pid != tr__pid_of(p)) return 0;
-    tr__poller_disarm(s->poller, fd, &r->in_epoll);
+    /* The fd stays in the epoll set, still armed if it had not fired: removing it would
+     * cost a syscall each time (libcurl gives up a socket after every transfer). If it
+     * fires, tr__fd_ready drops the event (no owner), and the one-shot registration is
+     * then inert; the next tr_select re-arms it with one MOD, and closing the fd removes
+     * it. */
     r->pid = 0;
     p->nfds--;
     s->nregs--;
