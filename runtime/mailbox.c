@@ -39,12 +39,19 @@ bool tr__push(tr__proc *p, tr__node *n) {
 
 int tr__deliver(tr_pid to, tr__node *n) {
     n->to = to;
+    /* Monitor, demonitor and unlink requests only update the receiver's own tables,
+     * which matter when it ends or is inspected: they wait for its next wakeup (at the
+     * latest the exit signal that ends it, which is drained after them) rather than
+     * causing one. Otherwise a process blocked in a call would run, and its thread
+     * possibly be woken, just to note that the callee monitors it or forgot it. Read
+     * before the push: the receiver may free the node at once. */
+    bool lazy = n->sig == TR__SIG_MONITOR || n->sig == TR__SIG_DEMONITOR || n->sig == TR__SIG_UNLINK;
     tr__proc *p = tr__lookup(to);
     if (!p || !tr__push(p, n)) {
         tr__node_free(n);
         return TR_ENOPROC;
     }
-    if (atomic_load(&p->state) == TR__WAITING) tr__wake(p);
+    if (!lazy && atomic_load(&p->state) == TR__WAITING) tr__wake(p);
     return 0;
 }
 
