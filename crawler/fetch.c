@@ -22,11 +22,9 @@
 #define TAG_CANCEL (TAG_BASE + 2)       /* caller -> service: give up the request with this ref */
 #define TAG_STOP (TAG_BASE + 3)         /* anyone -> service: end cleanly */
 #define TAG_FD (TAG_BASE + 4)           /* runtime -> service: a socket is ready (tr_select) */
-#define TAG_RESP_HEADERS (TAG_BASE + 5) /* service -> caller: the binaries of a reply ... */
-#define TAG_REQ_HEADERS (TAG_BASE + 6)
-#define TAG_BODY (TAG_BASE + 7)
-#define TAG_RAW_BODY (TAG_BASE + 8)
-#define TAG_DONE (TAG_BASE + 9) /* ... and last, the reply's fixed part: a tw_response without binaries */
+#define TAG_BODY (TAG_BASE + 7)     /* service -> caller: the body binary of a reply ... */
+#define TAG_RAW_BODY (TAG_BASE + 8) /* ... the raw body, when it differs from the body ... */
+#define TAG_DONE (TAG_BASE + 9)     /* ... and last, the rest: a wire_resp */
 
 /* How long a caller waits beyond its timeout before it gives up on the service, and how
  * long it then waits for the service to confirm the cancel. */
@@ -82,9 +80,13 @@ bool tw_fetch_brotli_available(void) {
 
 /* ---------------------------------------------------------------- growable, capped buffers */
 
+/* The bytes live on the heap, or, for a body whose length the server announced, in a
+ * binary allocated to that length up front: the reply then hands the binary over as is,
+ * with no copy (a body that outgrows it moves to the heap). */
 typedef struct buf {
     char *p;
     size_t len, cap;
+    tr_bin *bin; /* p is its data; NULL when p is heap memory (or NULL) */
 } buf;
 
 /* Appends up to `limit - len` bytes of data; returns false if data did not fit (the part
@@ -97,8 +99,15 @@ static bool buf_add(buf *b, const void *data, size_t n, size_t limit) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n) cap *= 2;
         if (cap > limit) cap = limit;
-        char *p = realloc(b->p, cap);
+        char *p;
+        if (b->bin) {
+            if ((p = malloc(cap))) memcpy(p, b->p, b->len);
+        } else {
+            p = realloc(b->p, cap);
+        }
         if (!p) return false;
+        tr_bin_unref(b->bin);
+        b->bin = NULL;
         b->p = p;
         b->cap = cap;
     }
@@ -107,8 +116,31 @@ static bool buf_add(buf *b, const void *data, size_t n, size_t limit) {
     return fits;
 }
 
-static void buf_free(buf *b) {
+/* Makes an empty buffer's storage a binary of n bytes (best effort: on failure it
+ * stays as it was and grows on the heap). */
+static void buf_reserve_bin(buf *b, size_t n) {
+    if (b->len || b->bin || n == 0) return;
+    tr_bin *bin = tr_bin_alloc(n);
+    if (!bin) return;
     free(b->p);
+    b->bin = bin;
+    b->p = tr_bin_wdata(bin);
+    b->cap = n;
+}
+
+/* A binary of the bytes: the buffer's own (then the buffer is left empty), or a copy
+ * (then the buffer keeps its memory for reuse). NULL if out of memory. */
+static tr_bin *buf_take_bin(buf *b) {
+    if (!b->bin) return tr_bin_new(b->p ? b->p : "", b->len);
+    tr_bin *bin = b->bin;
+    tr_bin_truncate(bin, b->len);
+    *b = (buf){0};
+    return bin;
+}
+
+static void buf_free(buf *b) {
+    if (b->bin) tr_bin_unref(b->bin);
+    else free(b->p);
     *b = (buf){0};
 }
 
@@ -228,15 +260,31 @@ static const char *next_str(const char *p, size_t len, size_t *off) {
     return s;
 }
 
+/* The last reply message: this head, then the bytes of the response head, the request
+ * head, err_text, url, ip, content_type and content_encoding, back to back, of the
+ * lengths given (the heads become binaries on the caller's side: the service's thread,
+ * where every transfer of a host is driven, does as little as it can). */
+enum { WS_RESP_HEAD, WS_REQ_HEAD, WS_ERR_TEXT, WS_URL, WS_IP, WS_CONTENT_TYPE, WS_CONTENT_ENCODING, WS_N };
+typedef struct wire_resp {
+    int32_t err, status, http_version, port;
+    bool truncated;
+    bool raw_is_body; /* the raw body is the body (identity coding): no message of its own */
+    tw_fetch_timings timings;
+    uint32_t len[WS_N];
+} wire_resp;
+
 /* ---------------------------------------------------------------- the service */
 
 typedef struct service service;
 
-/* One transfer in flight. */
+/* One transfer in flight. A finished one goes back to its service's pool with its
+ * easy handle and head buffers, so the next request reuses them (libcurl's advice:
+ * an easy handle set up once costs far less than one made per transfer). */
 typedef struct xfer {
     struct xfer *prev, *next;
     CURL *easy;
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* the service's shared list, or our own (own_headers) */
+    bool own_headers;
     tr_pid from;     /* the caller */
     tr_ref ref;      /* the caller's monitor ref: tags every reply message */
     tr_ref mon;      /* our monitor of the caller */
@@ -248,12 +296,24 @@ typedef struct xfer {
     bool truncated;
     bool decode_failed;
     bool resent;     /* already sent again after a stale kept-alive connection */
+    bool added;      /* easy is in the multi handle: its info is this transfer's */
     char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
+/* Finished transfers a service keeps for reuse, and the largest head buffer a pooled
+ * one keeps. */
+#define XFER_POOL_MAX 256
+#define POOLED_HEAD_MAX 16384
+/* A body whose announced length is at most this gets a binary of that size at once. */
+#define BODY_RESERVE_MAX (4u << 20)
+
 struct service {
+    tw_response scratch; /* a reply being made (too big for the stack of a process) */
     CURLM *multi;
     xfer *xfers;
+    xfer *pool;         /* finished transfers to reuse (linked by next) */
+    int npool;
+    struct curl_slist *accept; /* the request headers every request has */
     int64_t deadline;   /* when libcurl wants its timeout action (tr_now_ms), -1 for never */
     bool exiting;       /* in the exit handler: libcurl callbacks must not call the runtime */
     unsigned char *interest; /* TR_READ|TR_WRITE libcurl wants, indexed by socket */
@@ -288,6 +348,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
     if (!x->body_started) {
         x->body_started = true;
         x->dec.kind = kind_for(x->coding);
+        /* The announced length (of the bytes as received): store them straight into a
+         * binary of that size. A server that sends more only costs a copy. */
+        curl_off_t cl = -1;
+        if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0 &&
+            (uint64_t)cl <= x->max_bytes && (uint64_t)cl <= BODY_RESERVE_MAX)
+            buf_reserve_bin(x->dec.kind == DEC_IDENTITY ? &x->body : &x->raw, (size_t)cl);
     }
     if (x->dec.kind == DEC_UNSUPPORTED) {
         x->decode_failed = true;
@@ -357,19 +423,36 @@ static void xfer_unlink(service *s, xfer *x) {
     if (x->next) x->next->prev = x->prev;
 }
 
-/* Frees a transfer and everything it holds. No runtime calls (used by the exit handler). */
+/* Ends a transfer: back to the pool with its easy handle and head buffers, or freed
+ * with everything it holds. No runtime calls but tr_bin_unref (used by the exit handler). */
 static void xfer_free(service *s, xfer *x) {
     xfer_unlink(s, x);
-    if (x->easy) {
-        curl_multi_remove_handle(s->multi, x->easy);
-        curl_easy_cleanup(x->easy);
-    }
-    curl_slist_free_all(x->headers);
+    if (x->easy) curl_multi_remove_handle(s->multi, x->easy);
+    if (x->own_headers) curl_slist_free_all(x->headers);
     decoder_end(&x->dec);
-    buf_free(&x->resp_head);
-    buf_free(&x->req_head);
     buf_free(&x->raw);
     buf_free(&x->body);
+    if (!s->exiting && x->easy && s->npool < XFER_POOL_MAX) {
+        /* Keep only what the next request reuses; the options that point at this
+         * transfer's memory are set again by the next one (HTTPHEADER: now). */
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+        CURL *easy = x->easy;
+        buf rh = x->resp_head, qh = x->req_head;
+        if (rh.cap > POOLED_HEAD_MAX) buf_free(&rh);
+        if (qh.cap > POOLED_HEAD_MAX) buf_free(&qh);
+        rh.len = qh.len = 0;
+        memset(x, 0, sizeof *x);
+        x->easy = easy;
+        x->resp_head = rh;
+        x->req_head = qh;
+        x->next = s->pool;
+        s->pool = x;
+        s->npool++;
+        return;
+    }
+    if (x->easy) curl_easy_cleanup(x->easy);
+    buf_free(&x->resp_head);
+    buf_free(&x->req_head);
     free(x);
 }
 
@@ -420,7 +503,7 @@ static double ms_of(CURL *easy, CURLINFO what) {
 /* The fixed part of the reply from a finished transfer. */
 static void fill_response(xfer *x, CURLcode rc, tw_response *r) {
     CURL *e = x->easy;
-    if (!e) {
+    if (!e || !x->added) {
         r->err = TW_FETCH_OTHER;
         return;
     }
@@ -457,48 +540,55 @@ static void fill_response(xfer *x, CURLcode rc, tw_response *r) {
         copy_str(r->err_text, sizeof r->err_text, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
 
-static void send_buf(const xfer *x, uint64_t tag, const buf *b) {
-    tr_bin *bin = tr_bin_new(b->p ? b->p : "", b->len);
-    if (bin) tr_send_bin(x->from, tag, x->ref, bin);
-    tr_bin_unref(bin);
-}
-
-/* Sends the reply: the binaries, then the fixed part, which tells the caller it is all
+/* Sends the reply: the body binaries, then the rest, which tells the caller it is all
  * there (messages from one sender arrive in order). */
-static void reply(const xfer *x, const tw_response *r) {
-    send_buf(x, TAG_RESP_HEADERS, &x->resp_head);
-    send_buf(x, TAG_REQ_HEADERS, &x->req_head);
-    tr_bin *body = tr_bin_new(x->body.p ? x->body.p : "", x->body.len);
+static void reply(xfer *x, const tw_response *r) {
+    tr_bin *body = buf_take_bin(&x->body);
     if (body) tr_send_bin(x->from, TAG_BODY, x->ref, body);
-    if (x->dec.kind == DEC_IDENTITY && body) /* the same bytes: share them */
-        tr_send_bin(x->from, TAG_RAW_BODY, x->ref, body);
-    else
-        send_buf(x, TAG_RAW_BODY, &x->raw);
+    bool raw_is_body = x->dec.kind == DEC_IDENTITY && body; /* the same bytes: share them */
+    if (!raw_is_body) {
+        tr_bin *raw = buf_take_bin(&x->raw);
+        if (raw) tr_send_bin(x->from, TAG_RAW_BODY, x->ref, raw);
+        tr_bin_unref(raw);
+    }
     tr_bin_unref(body);
-    tr_send_ref(x->from, TAG_DONE, x->ref, r, sizeof *r);
+    wire_resp w = {.err = r->err, .status = r->status, .http_version = r->http_version, .port = r->port,
+                   .truncated = r->truncated, .raw_is_body = raw_is_body, .timings = r->timings};
+    const char *part[WS_N] = {x->resp_head.p, x->req_head.p, r->err_text, r->url, r->ip, r->content_type,
+                              r->content_encoding};
+    w.len[WS_RESP_HEAD] = (uint32_t)x->resp_head.len;
+    w.len[WS_REQ_HEAD] = (uint32_t)x->req_head.len;
+    size_t n = sizeof w + w.len[WS_RESP_HEAD] + w.len[WS_REQ_HEAD];
+    for (int i = WS_ERR_TEXT; i < WS_N; i++) n += w.len[i] = (uint32_t)strlen(part[i]);
+    char *msg = malloc(n);
+    if (!msg) return; /* the caller times out */
+    memcpy(msg, &w, sizeof w);
+    char *p = msg + sizeof w;
+    for (int i = 0; i < WS_N; i++) {
+        if (w.len[i]) memcpy(p, part[i], w.len[i]);
+        p += w.len[i];
+    }
+    tr_send_ref(x->from, TAG_DONE, x->ref, msg, n);
+    free(msg);
 }
 
 static void finish(service *s, xfer *x, CURLcode rc) {
-    tw_response *r = calloc(1, sizeof *r);
-    if (r) {
-        fill_response(x, rc, r);
-        reply(x, r);
-        free(r);
-    }
+    tw_response *r = &s->scratch;
+    memset(r, 0, sizeof *r);
+    fill_response(x, rc, r);
+    reply(x, r);
     tr_demonitor(x->mon);
     xfer_free(s, x);
 }
 
 /* Ends a transfer early with an error of our own, replying to its caller. */
 static void abandon(service *s, xfer *x, tw_fetch_err err, const char *why) {
-    tw_response *r = calloc(1, sizeof *r);
-    if (r) {
-        fill_response(x, CURLE_ABORTED_BY_CALLBACK, r);
-        r->err = err;
-        copy_str(r->err_text, sizeof r->err_text, why);
-        reply(x, r);
-        free(r);
-    }
+    tw_response *r = &s->scratch;
+    memset(r, 0, sizeof *r);
+    fill_response(x, CURLE_ABORTED_BY_CALLBACK, r);
+    r->err = err;
+    copy_str(r->err_text, sizeof r->err_text, why);
+    reply(x, r);
     tr_demonitor(x->mon);
     xfer_free(s, x);
 }
@@ -536,23 +626,19 @@ static void drain(service *s) {
     }
 }
 
-static CURL *make_easy(xfer *x, const char *url, const char *ua, int64_t timeout_ms) {
+/* A new easy handle with the options every transfer of x shares (x lives as long as it). */
+static CURL *make_easy(xfer *x) {
     CURL *e = curl_easy_init();
     if (!e) return NULL;
-    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 300L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, ua);
     /* Content codings are decoded here, so that the raw body stays available. */
     curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -565,11 +651,27 @@ static CURL *make_easy(xfer *x, const char *url, const char *ua, int64_t timeout
     return e;
 }
 
+/* The options of one request (the others stay as make_easy set them). */
+static bool prepare_easy(xfer *x, const char *url, const char *ua, int64_t timeout_ms) {
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 0L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    return curl_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK && curl_easy_setopt(e, CURLOPT_USERAGENT, ua) == CURLE_OK;
+}
+
 /* Starts the transfer a request message asks for; replies with an error at once if the
  * request is malformed or resources run out. */
 static void start_request(service *s, const tr_msg *m) {
-    xfer *x = calloc(1, sizeof *x);
-    if (!x) return; /* the caller times out (it cannot be told without memory either) */
+    xfer *x = s->pool;
+    if (x) {
+        s->pool = x->next;
+        s->npool--;
+        x->next = NULL;
+    } else if (!(x = calloc(1, sizeof *x))) {
+        return; /* the caller times out (it cannot be told without memory either) */
+    }
     x->from = m->from;
     x->ref = m->ref;
     x->next = s->xfers;
@@ -588,25 +690,34 @@ static void start_request(service *s, const tr_msg *m) {
         ua = next_str(m->data, m->len, &off);
         ok = url && ua;
     }
-    const char *accept = tw_fetch_brotli_available() ? "Accept-Encoding: gzip, deflate, br"
-                                                     : "Accept-Encoding: gzip, deflate";
-    ok = ok && (x->headers = curl_slist_append(NULL, accept));
-    for (uint32_t i = 0; ok && i < w.nheaders; i++) {
-        const char *h = next_str(m->data, m->len, &off);
-        struct curl_slist *l = h ? curl_slist_append(x->headers, h) : NULL;
-        ok = l != NULL;
-        if (l) x->headers = l;
+    x->headers = s->accept;
+    if (ok && w.nheaders > 0) { /* a list of its own: the shared one, then these */
+        x->headers = NULL;
+        x->own_headers = true;
+        for (struct curl_slist *h = s->accept; ok && h; h = h->next) {
+            struct curl_slist *l = curl_slist_append(x->headers, h->data);
+            ok = l != NULL;
+            if (l) x->headers = l;
+        }
+        for (uint32_t i = 0; ok && i < w.nheaders; i++) {
+            const char *h = next_str(m->data, m->len, &off);
+            struct curl_slist *l = h ? curl_slist_append(x->headers, h) : NULL;
+            ok = l != NULL;
+            if (l) x->headers = l;
+        }
     }
     if (!ok) {
         abandon(s, x, TW_FETCH_OTHER, "malformed request or out of memory");
         return;
     }
-    x->easy = make_easy(x, url, ua, w.timeout_ms);
-    if (!x->easy || curl_multi_add_handle(s->multi, x->easy) != CURLM_OK) {
+    if (!x->easy) x->easy = make_easy(x);
+    if (!x->easy || !prepare_easy(x, url, ua, w.timeout_ms) || curl_multi_add_handle(s->multi, x->easy) != CURLM_OK) {
         if (x->easy) curl_easy_cleanup(x->easy);
         x->easy = NULL;
         abandon(s, x, TW_FETCH_OTHER, "cannot start transfer");
+        return;
     }
+    x->added = true;
 }
 
 static xfer *find_xfer(service *s, tr_pid from, tr_ref ref, tr_ref mon) {
@@ -631,6 +742,15 @@ static void service_free(void *arg) {
     service *s = arg;
     s->exiting = true;
     while (s->xfers) xfer_free(s, s->xfers);
+    while (s->pool) {
+        xfer *x = s->pool;
+        s->pool = x->next;
+        curl_easy_cleanup(x->easy);
+        buf_free(&x->resp_head);
+        buf_free(&x->req_head);
+        free(x);
+    }
+    curl_slist_free_all(s->accept);
     if (s->multi) curl_multi_cleanup(s->multi);
     free(s->interest);
     free(s);
@@ -642,7 +762,9 @@ static void service_main(void *arg) {
     if (!s) tr_crash("fetch service: out of memory");
     s->deadline = -1;
     s->multi = curl_multi_init();
-    if (!s->multi || tr_on_exit(service_free, s) != 0) {
+    s->accept = curl_slist_append(NULL, tw_fetch_brotli_available() ? "Accept-Encoding: gzip, deflate, br"
+                                                                    : "Accept-Encoding: gzip, deflate");
+    if (!s->multi || !s->accept || tr_on_exit(service_free, s) != 0) {
         service_free(s);
         tr_crash("fetch service: cannot initialise libcurl");
     }
@@ -750,6 +872,46 @@ static void set_error(tw_response *r, tw_fetch_err err, const char *text) {
     copy_str(r->err_text, sizeof r->err_text, text);
 }
 
+/* Copies n bytes of p to a string of cap bytes, truncating. */
+static void copy_part(char *dst, size_t cap, const char *p, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, p, n);
+    dst[n] = 0;
+}
+
+/* Fills r from a TAG_DONE message (its binaries from the bytes, or shared with the
+ * body); false if the message is malformed. */
+static bool unpack_reply(const char *data, size_t len, tw_response *r) {
+    wire_resp w;
+    if (len < sizeof w) return false;
+    memcpy(&w, data, sizeof w);
+    size_t n = sizeof w;
+    for (int i = 0; i < WS_N; i++) n += w.len[i];
+    if (n != len) return false;
+    r->err = (tw_fetch_err)w.err;
+    r->status = w.status;
+    r->http_version = w.http_version;
+    r->port = w.port;
+    r->truncated = w.truncated;
+    r->timings = w.timings;
+    const char *p = data + sizeof w;
+    if (!r->resp_headers) r->resp_headers = tr_bin_new(p, w.len[WS_RESP_HEAD]);
+    p += w.len[WS_RESP_HEAD];
+    if (!r->req_headers) r->req_headers = tr_bin_new(p, w.len[WS_REQ_HEAD]);
+    p += w.len[WS_REQ_HEAD];
+    char *str[WS_N] = {[WS_ERR_TEXT] = r->err_text, [WS_URL] = r->url, [WS_IP] = r->ip,
+                       [WS_CONTENT_TYPE] = r->content_type, [WS_CONTENT_ENCODING] = r->content_encoding};
+    size_t cap[WS_N] = {[WS_ERR_TEXT] = sizeof r->err_text, [WS_URL] = sizeof r->url, [WS_IP] = sizeof r->ip,
+                        [WS_CONTENT_TYPE] = sizeof r->content_type,
+                        [WS_CONTENT_ENCODING] = sizeof r->content_encoding};
+    for (int i = WS_ERR_TEXT; i < WS_N; i++) {
+        copy_part(str[i], cap[i], p, w.len[i]);
+        p += w.len[i];
+    }
+    if (w.raw_is_body && r->body && !r->raw_body) r->raw_body = tr_bin_ref(r->body);
+    return true;
+}
+
 /* Takes the reply messages for ref into r until the fixed part arrives (true), the
  * service dies, or the time runs out (false, with r->err_text saying which). */
 static bool collect(tr_ref ref, int64_t deadline, tw_response *r, bool *down) {
@@ -765,22 +927,9 @@ static bool collect(tr_ref ref, int64_t deadline, tw_response *r, bool *down) {
             tr_msg_free(m);
             return false;
         }
-        tr_bin **slot = m->tag == TAG_RESP_HEADERS ? &r->resp_headers
-                        : m->tag == TAG_REQ_HEADERS ? &r->req_headers
-                        : m->tag == TAG_BODY        ? &r->body
-                        : m->tag == TAG_RAW_BODY    ? &r->raw_body
-                                                    : NULL;
+        tr_bin **slot = m->tag == TAG_BODY ? &r->body : m->tag == TAG_RAW_BODY ? &r->raw_body : NULL;
         if (slot && m->bin && !*slot) *slot = tr_bin_ref(m->bin);
-        bool done = m->tag == TAG_DONE && m->len == sizeof *r;
-        if (done) {
-            tw_response fixed;
-            memcpy(&fixed, m->data, sizeof fixed);
-            fixed.resp_headers = r->resp_headers;
-            fixed.req_headers = r->req_headers;
-            fixed.body = r->body;
-            fixed.raw_body = r->raw_body;
-            *r = fixed;
-        }
+        bool done = m->tag == TAG_DONE && unpack_reply(m->data, m->len, r);
         tr_msg_free(m);
         if (done) return true;
     }
