@@ -243,6 +243,7 @@ typedef struct tr__runtime {
     _Atomic size_t live;
     _Atomic uint64_t spawned, exited;
     _Atomic int sleepers;
+    _Atomic int active;           /* schedulers not idle (running or looking for work) */
     _Atomic int stopping;
     _Atomic uint64_t ext_ref;     /* refs made outside processes */
     tr_pid root;

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,9 +29,9 @@
 tr__runtime tr__rt;
 _Thread_local tr__sched *tr__tls_sched;
 
-/* An idle scheduler polls its queues this long before it sleeps (tr_config.spin_us):
- * waking a sleeping thread costs tens of microseconds in a VM, far more than a hop
- * between processes. An I/O-bound program sharing its cores may want less. */
+/* An idle scheduler polls its queues at most this long before it sleeps, and only while
+ * another scheduler is busy (tr_config.spin_us; see idle()): waking a sleeping thread
+ * costs tens of microseconds in a VM, far more than a hop between processes. */
 #define SPIN_US_DEFAULT 100
 /* A new process may be stolen only after waiting this long: a burst of spawns is then
  * split in large runs (a chain of processes mostly talks within one scheduler) rather
@@ -309,16 +310,56 @@ static void poll_io(tr__sched *s, int64_t timeout) {
     tr__poller_wait(s->poller, timeout, tr__fd_ready, s);
 }
 
+/* Whether another scheduler may hand this one work soon: one is running processes, or
+ * work is queued where a scheduler will take it. Queues are read before the count of
+ * active schedulers: one that takes queued work counts itself active first, so a check
+ * that misses the queued work sees it active. */
+static bool peer_busy(tr__sched *s) {
+    for (int i = 0; i < tr__rt.nsched; i++) {
+        tr__sched *o = &tr__rt.scheds[i];
+        if (o != s && (atomic_load(&o->remote_n) || atomic_load(&o->fresh_n))) return true;
+    }
+    return atomic_load(&tr__rt.active) > 0;
+}
+
+/* How often a spinning scheduler that waits on fds looks at them. */
+#define SPIN_IO_NS 20000
+
+/* A scheduler out of work. Its own fds first (without blocking: work may be there
+ * already). Then it spins, for at most spin_us, but only while another scheduler runs
+ * processes or has work queued: only such a scheduler can hand it work without a
+ * wakeup, and a request/reply between two schedulers then costs no syscall. When every
+ * scheduler is idle, the work can only come from the kernel (fds, timers) or a thread
+ * outside the runtime, so it sleeps in the poller at once instead of burning a core
+ * that others (the server at the other end of the sockets) could use. While spinning
+ * it keeps looking at its fds, and yields the core now and then to any thread that
+ * wants it (as BEAM's schedulers do in their busy wait). */
 static void idle(tr__sched *s) {
-    int64_t spin_until = tr__now_ns() + (int64_t)tr__rt.cfg.spin_us * 1000;
-    for (int i = 0;; i++) {
+    int64_t t = tr__now_ns();
+    int64_t spin_until = t + (int64_t)tr__rt.cfg.spin_us * 1000;
+    int64_t next_io = t + SPIN_IO_NS;
+    if (s->nregs) {
+        poll_io(s, 0);
+        if (s->local_head) return;
+    }
+    bool spin = spin_until > t && peer_busy(s);
+    for (int i = 0; spin; i++) {
         if (has_work(s) || atomic_load_explicit(&tr__rt.stopping, memory_order_relaxed)) return;
 #if defined(__x86_64__)
         __builtin_ia32_pause();
 #elif defined(__aarch64__)
         __asm__ __volatile__("yield");
 #endif
-        if ((i & 63) == 63 && tr__now_ns() > spin_until) break;
+        if ((i & 63) == 63) {
+            t = tr__now_ns();
+            if (t > spin_until || !peer_busy(s)) break;
+            sched_yield();
+            if (s->nregs && t >= next_io) {
+                poll_io(s, 0);
+                if (s->local_head) return;
+                next_io = t + SPIN_IO_NS;
+            }
+        }
     }
     int64_t now = tr__now();
     int64_t next = tr__timers_run(s, now);
@@ -341,6 +382,7 @@ static void *sched_main(void *arg) {
     s->tsan_fiber = __tsan_get_current_fiber();
 #endif
     tr__crash_thread_init(s);
+    atomic_fetch_add(&tr__rt.active, 1);
     for (;;) {
         tr__proc *p = next_runnable(s);
         if (p) {
@@ -354,8 +396,11 @@ static void *sched_main(void *arg) {
             continue;
         }
         if (atomic_load(&tr__rt.stopping)) break;
+        atomic_fetch_sub(&tr__rt.active, 1);
         idle(s);
+        atomic_fetch_add(&tr__rt.active, 1);
     }
+    atomic_fetch_sub(&tr__rt.active, 1);
     tr__crash_thread_fini(s);
     tr__tls_sched = NULL;
     return NULL;
