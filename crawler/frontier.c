@@ -991,6 +991,30 @@ reschedule:
     }
 }
 
+int tw_frontier_restore_host(tw_frontier *f, const char *key, tw_robots *r, int64_t robots_at, int64_t interval_ms,
+                             int64_t not_before)
+{
+    host *h = host_get(f, key);
+    if (!h) {
+        tw_robots_free(r);
+        return TW_FRONTIER_ENOMEM;
+    }
+    if (r && f->robots && tw_robots_get_state(r) != TW_ROBOTS_UNREACHABLE) {
+        tw_robots_free(h->rules);
+        h->rules = r;
+        h->robots_state = R_KNOWN;
+        h->robots_at = robots_at;
+        h->robots_failures = 0;
+        h->robots_unreachable = false;
+    } else {
+        tw_robots_free(r);
+    }
+    h->interval = interval_ms > 0 ? interval_ms : 0;
+    if (not_before > h->next_allowed)
+        h->next_allowed = not_before;
+    return 0;
+}
+
 bool tw_frontier_robots_unreachable(tw_frontier *f, const char *key)
 {
     host *h = host_find(f, key);

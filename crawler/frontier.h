@@ -251,6 +251,16 @@ int tw_frontier_retry(tw_frontier *f, tw_frontier_item *it, int64_t not_before);
  */
 void tw_frontier_robots(tw_frontier *f, const char *host, tw_robots *r, int64_t now);
 
+/*
+ * On resume: creates host `key` (with no URLs yet) or updates it with what a previous
+ * run stored: its robots.txt rules r (taken; NULL or unreachable ones are dropped, so
+ * robots.txt is fetched again) fetched at robots_at on this frontier's clock (in the
+ * past: the rules expire TW_FRONTIER_ROBOTS_TTL_MS after it), its Crawl-delay interval,
+ * and no start before not_before. Returns 0 or TW_FRONTIER_ENOMEM (r freed).
+ */
+int tw_frontier_restore_host(tw_frontier *f, const char *key, tw_robots *r, int64_t robots_at, int64_t interval_ms,
+                             int64_t not_before);
+
 /* Whether host's URLs are disallowed only because its robots.txt could not be fetched
  * (TW_FRONTIER_ROBOTS_TRIES times), rather than by rules it served: for a truer error. */
 bool tw_frontier_robots_unreachable(tw_frontier *f, const char *host);

@@ -421,12 +421,17 @@ static void on_robots(server *s, flight *f, const tw_result *res, const char *bo
     int status = res->err == TW_FETCH_OK ? res->status : 0;
     tw_robots *r = tw_robots_from_status(status, body, res->robots_len, s->product);
     double delay = r ? tw_robots_crawl_delay(r) : -1;
+    bool reachable = r && tw_robots_get_state(r) != TW_ROBOTS_UNREACHABLE;
     tw_frontier_robots(s->frontier, f->host, r, tr_now_ms()); /* takes r */
-    if (delay > 0) {
-        int64_t ms = (int64_t)(delay * 1000.0 + 0.5);
+    int64_t ms = delay > 0 ? (int64_t)(delay * 1000.0 + 0.5) : 0;
+    if (ms > 0) {
         tw_frontier_set_interval(s->frontier, f->host, ms);
         tw_limiter_set_interval(s->limiter, f->host, ms);
     }
+    /* Kept so that a resumed crawl obeys it without fetching it again (within its
+     * 24 hours); an unreachable one is fetched again anyway. */
+    if (reachable && s->store)
+        store_check(tw_store_batch_host(s->batch, f->host, status, body, res->robots_len, res->fetched_at_ms, ms));
 }
 
 static void on_page(server *s, flight *f, const tw_result *res, const char *strings, const char *end) {
@@ -596,6 +601,22 @@ static void resume_run(void *arg) {
     j->queued = tw_store_resume(j->store, j->frontier, j->err, sizeof j->err);
 }
 
+/* tw_store_load_hosts's callback: what a previous run knew of a host. Its robots.txt
+ * rules stand for the rest of their 24 hours, and its first start waits one interval
+ * (its Crawl-delay or 1/--rate), as if a request had just started: the previous run's
+ * last one was no later than now, so a restart never shortens the gap between two. */
+static int restore_host(void *ctx, const tw_store_host *h) {
+    server *s = ctx;
+    int64_t now = tr_now_ms(), age = wall_ms() - h->robots_at_ms;
+    tw_robots *r = NULL;
+    if (!s->cfg->ignore_robots && age >= 0 && age < TW_FRONTIER_ROBOTS_TTL_MS)
+        r = tw_robots_from_status(h->robots_status, h->robots ? h->robots : "", h->robots_len, s->product);
+    int64_t rate = s->cfg->rate > 0 ? (int64_t)(1000.0 / s->cfg->rate + 0.5) : 0;
+    int64_t wait = h->interval_ms > rate ? h->interval_ms : rate;
+    return tw_frontier_restore_host(s->frontier, h->host, r, now - (age > 0 ? age : 0), h->interval_ms, now + wait) ==
+           TW_FRONTIER_ENOMEM;
+}
+
 /* Rebuilds the frontier: pages.jsonl first (repaired after a crash: its URLs are seen),
  * then the store (every stored URL seen, the queued ones spilled: refills bring them
  * back a window at a time), then the seeds the configuration names (new ones are
@@ -624,6 +645,13 @@ static int resume(server *s, char *err, size_t n) {
         if (queued < 0) return -1;
         tw_frontier_set_window(s->frontier, cfg->frontier_window ? cfg->frontier_window : TW_FRONTIER_WINDOW_DEFAULT);
     }
+    if (s->store) {
+        long hosts = tw_store_load_hosts(s->store, restore_host, s, err, n);
+        if (hosts < 0) {
+            if (!err[0]) snprintf(err, n, "out of memory");
+            return -1;
+        }
+    }
     /* else measuring the store's cost: no state kept, this run cannot be resumed */
     for (size_t i = 0; i < cfg->nseeds; i++) {
         int64_t id = 0;
@@ -647,6 +675,7 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     int64_t interval = cfg->rate > 0 ? (int64_t)(1000.0 / cfg->rate + 0.5) : 0;
     s->frontier = tw_frontier_new(cfg->per_host, interval, !cfg->ignore_robots);
     s->batch = tw_store_batch_new();
+    s->product = tw_user_agent_product(cfg->user_agent);
     char err[1024] = "";
     if (!s->frontier || !s->batch)
         snprintf(err, sizeof err, "out of memory");
@@ -665,11 +694,11 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
         tw_store_close(s->store);
         tw_store_batch_free(s->batch);
         tw_frontier_free(s->frontier);
+        free(s->product);
         free(s);
         tr_gen_ret_stop(out, tr_reason_new("%s", err));
         return;
     }
-    s->product = tw_user_agent_product(cfg->user_agent);
     /* So that the supervisor's shutdown runs terminate, which commits what waits. */
     tr_trap_exit(true);
     s->flusher = tr_spawn_opt(flusher, NULL, &(tr_spawn_opts){.entry = "store_flusher", .link = true}, NULL);

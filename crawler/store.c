@@ -24,9 +24,15 @@ static const char schema[] =
     " parent TEXT,"
     " seed TEXT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0,"
-    " state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN ('queued','ended')));";
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN ('queued','ended')));"
+    "CREATE TABLE IF NOT EXISTS hosts("
+    " host TEXT PRIMARY KEY,"
+    " robots_status INTEGER NOT NULL,"
+    " robots BLOB,"
+    " robots_at INTEGER NOT NULL,"
+    " interval_ms INTEGER NOT NULL DEFAULT 0);";
 
-enum { ST_ADD, ST_ATTEMPTS, ST_ENDED, ST_META, ST_ADD_ID, ST_ATTEMPTS_ID, ST_ENDED_ID, ST_QUEUED, ST_NSTMT };
+enum { ST_ADD, ST_ATTEMPTS, ST_ENDED, ST_META, ST_ADD_ID, ST_ATTEMPTS_ID, ST_ENDED_ID, ST_QUEUED, ST_HOST, ST_NSTMT };
 
 static const char *const stmt_sql[ST_NSTMT] = {
     [ST_ADD] = "INSERT OR IGNORE INTO urls(fp,url,depth,parent,seed) VALUES(?1,?2,?3,?4,?5)",
@@ -43,6 +49,7 @@ static const char *const stmt_sql[ST_NSTMT] = {
      * its cost is the rows it returns plus the ended rows it steps over, never the
      * table's size. Past the spill cursor every row is queued while the crawl runs;
      * ended rows are stepped over only by the first refills after a resume. */
+    [ST_HOST] = "INSERT OR REPLACE INTO hosts(host,robots_status,robots,robots_at,interval_ms) VALUES(?1,?2,?3,?4,?5)",
     [ST_QUEUED] = "SELECT id,fp,url,depth,parent,seed,attempts FROM urls WHERE id>?1 AND state='queued' ORDER BY id LIMIT ?2",
 };
 
@@ -402,8 +409,7 @@ typedef struct refill_ctx {
 
 static int refill_row(void *ctx, const tw_store_url *u) {
     refill_ctx *r = ctx;
-    /* Attempts start from 0 again, as they always did on resume (docs/crawler.md). */
-    if (tw_frontier_refill(r->f, u->url, u->depth, u->parent, u->seed, 0, u->id) == TW_FRONTIER_ENOMEM) {
+    if (tw_frontier_refill(r->f, u->url, u->depth, u->parent, u->seed, u->attempts, u->id) == TW_FRONTIER_ENOMEM) {
         r->nomem = true;
         return 1;
     }
@@ -529,6 +535,61 @@ int tw_store_batch_ended(tw_store_batch *b, const char *url, int attempts) {
     return 0;
 }
 
+int tw_store_batch_host(tw_store_batch *b, const char *host, int robots_status, const void *robots, size_t len,
+                        int64_t robots_at_ms, int64_t interval_ms) {
+    if (len > TW_STORE_ROBOTS_MAX) len = TW_STORE_ROBOTS_MAX;
+    size_t lh = strlen(host);
+    change *c = malloc(sizeof *c + lh + 1 + len + 1);
+    if (!c) return -1;
+    memset(c, 0, sizeof *c);
+    c->kind = ST_HOST;
+    c->depth = robots_status;
+    c->attempts = (int)len;
+    c->id = robots_at_ms;
+    c->fp = (uint64_t)interval_ms;
+    memcpy(c->text, host, lh + 1);
+    if (len) memcpy(c->text + lh + 1, robots, len);
+    c->text[lh + 1 + len] = 0;
+    *b->tail = c;
+    b->tail = &c->next;
+    b->len++;
+    return 0;
+}
+
+long tw_store_load_hosts(tw_store *st, tw_store_host_fn fn, void *ctx, char *err, size_t n) {
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT host,robots_status,robots,robots_at,interval_ms FROM hosts", -1, &q,
+                           NULL) != SQLITE_OK) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    long count = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *host = (const char *)sqlite3_column_text(q, 0);
+        if (!host) continue;
+        tw_store_host h = {
+            .host = host,
+            .robots_status = sqlite3_column_int(q, 1),
+            .robots = sqlite3_column_blob(q, 2),
+            .robots_len = (size_t)sqlite3_column_bytes(q, 2),
+            .robots_at_ms = sqlite3_column_int64(q, 3),
+            .interval_ms = sqlite3_column_int64(q, 4),
+        };
+        if (fn(ctx, &h) != 0) {
+            sqlite3_finalize(q);
+            return -2;
+        }
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        set_err(err, n, st, "cannot read", sqlite3_errmsg(st->db));
+        count = -1;
+    }
+    sqlite3_finalize(q);
+    return count;
+}
+
 /* Runs one change's statement. Returns an SQLite result code. */
 static int apply(tw_store *st, const change *c) {
     sqlite3_stmt *q = st->stmt[c->kind];
@@ -559,6 +620,13 @@ static int apply(tw_store *st, const change *c) {
     case ST_META:
         sqlite3_bind_text(q, 1, s1, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, s2, -1, SQLITE_STATIC);
+        break;
+    case ST_HOST: /* depth: status, attempts: body length, id: robots_at, fp: interval */
+        sqlite3_bind_text(q, 1, s1, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, c->depth);
+        sqlite3_bind_blob(q, 3, s1 + strlen(s1) + 1, c->attempts, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, c->id);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)c->fp);
         break;
     }
     int rc = sqlite3_step(q);

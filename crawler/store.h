@@ -103,6 +103,23 @@ typedef int (*tw_store_seen_fn)(void *ctx, int64_t id, uint64_t fp, bool ended);
  */
 long tw_store_load_seen(tw_store *st, tw_store_seen_fn fn, void *ctx, char *err, size_t n);
 
+/* One stored host, as tw_store_load_hosts hands it out; valid during the call only. */
+typedef struct tw_store_host {
+    const char *host;      /* "host:port" */
+    int robots_status;     /* HTTP status of its robots.txt */
+    const void *robots;    /* the body (robots_len bytes; NULL when empty) */
+    size_t robots_len;
+    int64_t robots_at_ms;  /* when it was fetched, ms since the epoch */
+    int64_t interval_ms;   /* least interval between starts from Crawl-delay, 0 if none */
+} tw_store_host;
+
+/* Called by tw_store_load_hosts for each host; 0 to go on, anything else to stop. */
+typedef int (*tw_store_host_fn)(void *ctx, const tw_store_host *h);
+
+/* Calls fn for every stored host. Returns the number visited, -1 on a database error
+ * (message in err, n bytes), -2 if fn stopped. Blocks its thread. */
+long tw_store_load_hosts(tw_store *st, tw_store_host_fn fn, void *ctx, char *err, size_t n);
+
 /* ---------------------------------------------------------------- the frontier's window */
 
 struct tw_frontier;
@@ -125,8 +142,9 @@ long tw_store_resume(tw_store *st, struct tw_frontier *f, char *err, size_t n);
 /*
  * Takes spilled URLs back into f from the store, in id order from f's spill cursor,
  * until f's window is full, every spilled URL is back, or `max` (when > 0) are taken;
- * through tw_frontier_refill, with their id, depth, parent and seed (attempts count
- * from 0 again, as they always did on resume). The URLs must have been stored with
+ * through tw_frontier_refill, with their id, depth, parent, seed and the attempts
+ * recorded (a retry interrupted by a restart keeps its count, as the Server's own
+ * refill does). The URLs must have been stored with
  * the ids f gave them (tw_store_batch_add_url_id). Call it when
  * tw_frontier_wants_refill(f) says so, best right after tw_store_commit: spilled URLs
  * whose add is not committed yet are not found, and are taken on a later call. When
@@ -194,6 +212,17 @@ int tw_store_batch_ended(tw_store_batch *b, const char *url, int attempts);
 
 /* The same for the URL with this id. Returns 0 or -1 (out of memory). */
 int tw_store_batch_ended_id(tw_store_batch *b, int64_t id, int attempts);
+
+/* Robots.txt bodies are stored up to this many bytes (RFC 9309 asks parsers to read at
+ * least 500 KiB). */
+#define TW_STORE_ROBOTS_MAX (512 * 1024)
+
+/* Records what the crawl knows of a host (key "host:port"), replacing what was stored:
+ * the status and body (len bytes, any bytes, cut at TW_STORE_ROBOTS_MAX) of its
+ * robots.txt fetched at robots_at_ms (ms since the epoch), and its least interval
+ * between request starts from Crawl-delay (0 if none). Copied. 0, or -1 (out of memory). */
+int tw_store_batch_host(tw_store_batch *b, const char *host, int robots_status, const void *robots, size_t len,
+                        int64_t robots_at_ms, int64_t interval_ms);
 
 /*
  * Applies every change of b, in the order they were made, in one transaction, and

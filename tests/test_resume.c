@@ -4,6 +4,7 @@
  * the server which URLs were requested after each interruption. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -351,6 +352,41 @@ static void test_warc_write_error_is_fatal_and_records_precede_lines(void **stat
     ts_stop(ts);
 }
 
+/* robots.txt is kept with the crawl: a resumed run obeys the rules it stored (within
+ * their 24 hours) without fetching robots.txt again. */
+static void test_robots_txt_is_stored_and_obeyed_after_resume(void **state) {
+    (void)state;
+    int delay = 0;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    ts_route(ts, "/robots.txt", &(ts_spec){.kind = TS_STATIC, .content_type = "text/plain",
+                                           .body = "User-agent: *\nDisallow: /p/7\n"});
+    const char *out = tc_outdir("robots");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--max-pages", "20", "-o", out, seed, NULL), 0);
+    assert_int_equal(pages_in(out), 20);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 1);
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--max-pages", "0", "-o", out, NULL), 0);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 1); /* not fetched again */
+    assert_int_equal(ts_count(ts, "/p/7"), 0);
+    int counts[SITE_PAGES];
+    assert_int_equal(page_lines(out, counts), SITE_PAGES);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/pages.jsonl", out);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    bool found = false;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "/p/7\"")) {
+            found = true;
+            assert_non_null(strstr(line, "\"error\":\"disallowed by robots.txt\""));
+            assert_non_null(strstr(line, "\"attempts\":0"));
+        }
+    fclose(f);
+    assert_true(found);
+    ts_stop(ts);
+}
+
 /* SIGINT stops the crawl in order within 2 s with status 130; resuming finishes it. */
 static void test_sigint_exits_130_quickly_and_resumes(void **state) {
     (void)state;
@@ -497,6 +533,7 @@ int main(void) {
         cmocka_unit_test(test_sigkill_at_random_moments_loses_and_repeats_nothing),
         cmocka_unit_test(test_torn_warc_tail_is_repaired_on_resume),
         cmocka_unit_test(test_warc_write_error_is_fatal_and_records_precede_lines),
+        cmocka_unit_test(test_robots_txt_is_stored_and_obeyed_after_resume),
         cmocka_unit_test(test_sigint_exits_130_quickly_and_resumes),
         cmocka_unit_test(test_second_trawl_on_same_dir_is_refused),
         cmocka_unit_test(test_foreign_or_unwritable_out_exits_1),

@@ -143,6 +143,67 @@ static void test_meta_is_replaced_and_read_back(void **state) {
     tw_store_close(st);
 }
 
+typedef struct seen_hosts {
+    int n;
+    char host[4][64];
+    int status[4];
+    size_t len[4];
+    unsigned char first[4];
+    int64_t at[4], interval[4];
+} seen_hosts;
+
+static int take_host(void *ctx, const tw_store_host *h) {
+    seen_hosts *s = ctx;
+    assert_true(s->n < 4);
+    snprintf(s->host[s->n], sizeof s->host[0], "%s", h->host);
+    s->status[s->n] = h->robots_status;
+    s->len[s->n] = h->robots_len;
+    s->first[s->n] = h->robots_len ? ((const unsigned char *)h->robots)[h->robots_len - 1] : 0;
+    s->at[s->n] = h->robots_at_ms;
+    s->interval[s->n] = h->interval_ms;
+    s->n++;
+    return 0;
+}
+
+/* Hosts keep their robots.txt (any bytes, cut at the limit) and Crawl-delay; a later
+ * record for a host replaces the earlier one. */
+static void test_hosts_keep_their_robots_and_interval(void **state) {
+    (void)state;
+    char err[512];
+    tw_store *st = tw_store_open(dir, err, sizeof err);
+    assert_non_null(st);
+    tw_store_batch *b = tw_store_batch_new();
+    static const char body[] = "User-agent: *\0Disallow: /x\n";
+    assert_int_equal(tw_store_batch_host(b, "a.example:80", 200, body, sizeof body - 1, 1000, 0), 0);
+    assert_int_equal(tw_store_batch_host(b, "b.example:443", 404, NULL, 0, 2000, 0), 0);
+    assert_int_equal(tw_store_batch_host(b, "a.example:80", 200, body, sizeof body - 1, 3000, 1500), 0);
+    char *big = malloc(TW_STORE_ROBOTS_MAX + 100);
+    assert_non_null(big);
+    memset(big, 'z', TW_STORE_ROBOTS_MAX + 100);
+    assert_int_equal(tw_store_batch_host(b, "c.example:80", 200, big, TW_STORE_ROBOTS_MAX + 100, 4000, 0), 0);
+    free(big);
+    assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
+    seen_hosts s = {0};
+    assert_int_equal(tw_store_load_hosts(st, take_host, &s, err, sizeof err), 3);
+    for (int i = 0; i < s.n; i++) {
+        if (strcmp(s.host[i], "a.example:80") == 0) {
+            assert_int_equal(s.status[i], 200);
+            assert_int_equal(s.len[i], sizeof body - 1); /* the NUL inside is kept */
+            assert_int_equal(s.first[i], '\n');
+            assert_int_equal(s.at[i], 3000);
+            assert_int_equal(s.interval[i], 1500);
+        } else if (strcmp(s.host[i], "b.example:443") == 0) {
+            assert_int_equal(s.status[i], 404);
+            assert_int_equal(s.len[i], 0);
+        } else {
+            assert_string_equal(s.host[i], "c.example:80");
+            assert_int_equal(s.len[i], TW_STORE_ROBOTS_MAX);
+        }
+    }
+    tw_store_batch_free(b);
+    tw_store_close(st);
+}
+
 static void test_another_format_version_is_refused_with_a_message(void **state) {
     (void)state;
     char err[512], path[PATH_MAX + 32];
@@ -491,6 +552,7 @@ static void test_resume_loads_fingerprints_and_makes_the_store_agree_with_the_li
             continue;
         }
         assert_string_equal(it.url, want[i]);
+        assert_int_equal(it.attempts, i == 0 ? 1 : 0); /* /3 was requested once: it keeps the count */
         tw_frontier_item_free(&it);
         tw_frontier_done(f, host);
     }
@@ -515,6 +577,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_urls_load_in_the_order_found_and_duplicates_are_ignored, setup_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_meta_is_replaced_and_read_back, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_hosts_keep_their_robots_and_interval, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_another_format_version_is_refused_with_a_message, setup_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_a_file_that_is_not_a_database_is_refused, setup_dir, remove_dir),
