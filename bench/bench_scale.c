@@ -6,6 +6,7 @@
  *   build/bench/bench_scale -n 10000000     10M URLs, report every 1M (~3 min here)
  *   build/bench/bench_scale -n 1000000 -f   the same with synchronous=FULL
  *   build/bench/bench_scale -x              without the fp index (see -x below)
+ *   build/bench/bench_scale -F              NORMAL and FULL commit by commit, compared
  *
  * Each step is one page: the next URL is handed out (tw_frontier_next) and ended
  * (tw_store_batch_ended, its slot given back), then its links are added: L new ones
@@ -20,7 +21,9 @@
  * the fp index), as the Server did before the window; the default is by id. -x creates
  * the urls table before the store opens it, as the schema has it but without UNIQUE
  * on fp: what the store would cost once every change is made by id and the fp index
- * has no reader left.
+ * has no reader left. -F switches synchronous between NORMAL and FULL before every
+ * commit and sums the commit times of each apart: both see the same database and the
+ * same load on the machine, which sequential runs on a shared machine do not.
  *
  * Figures at each mark: URLs (new ones added), cumulative and interval URLs/s, RSS
  * growth per URL (from before the frontier and the store were made; SQLite's page
@@ -120,7 +123,10 @@ static void die(const char *what, const char *err)
 }
 
 typedef struct bench {
-    bool by_url; /* -u */
+    bool by_url;    /* -u */
+    bool alternate; /* -F */
+    double sync_s[2]; /* -F: commit seconds with NORMAL, with FULL */
+    long sync_n[2];
     tw_frontier *f;
     tw_store *st;
     tw_store_batch *b;
@@ -133,10 +139,15 @@ static void flush(bench *x)
 {
     char err[600];
     if (tw_store_batch_len(x->b) > 0) {
+        int full = (int)(x->commits & 1);
+        if (x->alternate && tw_store_set_synchronous(x->st, full, err, sizeof err) != 0)
+            die("synchronous", err);
         double t = now();
         if (tw_store_commit(x->st, x->b, err, sizeof err) != 0)
             die("commit", err);
         t = now() - t;
+        x->sync_s[full] += t;
+        x->sync_n[full]++;
         x->commit_s += t;
         if (t > x->commit_max_s)
             x->commit_max_s = t;
@@ -176,7 +187,7 @@ int main(int argc, char **argv)
     const char *dir_arg = NULL;
     bench x = {0};
     int opt;
-    while ((opt = getopt(argc, argv, "n:w:l:k:e:d:fKxu")) != -1) {
+    while ((opt = getopt(argc, argv, "n:w:l:k:e:d:fFKxu")) != -1) {
         switch (opt) {
         case 'n': total = atol(optarg); break;
         case 'w': window = atol(optarg); break;
@@ -188,11 +199,12 @@ int main(int argc, char **argv)
         case 'K': keep = true; break;
         case 'x': no_fp_index = true; break;
         case 'u': x.by_url = true; break;
+        case 'F': x.alternate = true; break;
         default:
             fprintf(stderr,
                     "usage: bench_scale [-n URLS] [-w WINDOW (0: none)] [-l NEW_LINKS] [-k SEEN_LINKS]\n"
                     "                   [-e REPORT_EVERY] [-d DIR] [-f (synchronous=FULL)] [-K (keep DIR)]\n"
-                    "                   [-x (no fp index)] [-u (changes by URL)]\n");
+                    "                   [-x (no fp index)] [-u (changes by URL)] [-F (NORMAL and FULL alternate)]\n");
             return 2;
         }
     }
@@ -239,7 +251,8 @@ int main(int argc, char **argv)
 
     printf("bench_scale: %ld URLs, window %ld, %d new + %d seen links a page, %d hosts, synchronous=%s, changes by %s,%s"
            " %s\n",
-           total, window, links, dups, HOSTS, full ? "FULL" : "NORMAL", x.by_url ? "URL" : "id",
+           total, window, links, dups, HOSTS, x.alternate ? "NORMAL/FULL alternating" : full ? "FULL" : "NORMAL",
+           x.by_url ? "URL" : "id",
            no_fp_index ? " no fp index," : "", dir);
     printf("%9s %9s %8s %9s %8s %8s %8s %8s %8s %8s %7s %6s %7s %7s %6s\n", "URLs", "ended", "held", "spilled",
            "URL/s", "last/s", "RSS B/U", "seen B/U", "heap B/U", "sqlite", "commit", "worst", "cpu us", "wr KB/U",
@@ -327,17 +340,43 @@ int main(int argc, char **argv)
            x.refills ? (double)x.refilled / (double)x.refills : 0.0,
            x.refills ? x.refill_s * 1e3 / (double)x.refills : 0.0,
            x.refilled ? x.refill_s * 1e6 / (double)x.refilled : 0.0);
-    /* Nothing lost: the store's queued URLs are the frontier's. */
+    if (x.alternate && x.sync_n[0] && x.sync_n[1])
+        printf("commits with synchronous=NORMAL: %ld, %.2f ms mean; with FULL: %ld, %.2f ms mean (%+.2f ms a commit)\n",
+               x.sync_n[0], x.sync_s[0] * 1e3 / (double)x.sync_n[0], x.sync_n[1],
+               x.sync_s[1] * 1e3 / (double)x.sync_n[1],
+               (x.sync_s[1] / (double)x.sync_n[1] - x.sync_s[0] / (double)x.sync_n[0]) * 1e3);
+    /* Nothing lost or doubled: with nothing in flight, the store's queued URLs are the
+     * frontier's (held plus spilled), and every URL is stored once. */
     size_t queued = tw_frontier_queued(x.f);
     tw_store_close(x.st);
     tw_store_batch_free(x.b);
     tw_frontier_free(x.f);
+    {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, TW_STORE_FILE);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        long long stored_queued = -1, stored = -1;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, "SELECT sum(state='queued'), count(*) FROM urls", -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW) {
+            stored_queued = sqlite3_column_int64(q, 0);
+            stored = sqlite3_column_int64(q, 1);
+        }
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        printf("at the end: %zu queued in the frontier, %lld in the store; %lld URLs stored of %llu added\n", queued,
+               stored_queued, stored, (unsigned long long)urls);
+        if (stored_queued != (long long)queued || stored != (long long)urls) {
+            fprintf(stderr, "bench_scale: the store and the frontier disagree\n");
+            return 1;
+        }
+    }
     if (!keep && !dir_arg) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd) != 0)
             fprintf(stderr, "bench_scale: could not remove %s\n", dir);
     }
-    printf("queued at the end: %zu\n", queued);
     return 0;
 }
