@@ -17,11 +17,9 @@
  * 40-56 bytes over 1000 hosts. pages.jsonl is not written (it is appended to, at a
  * cost per line that does not depend on the crawl's size).
  *
- * -u makes the changes by URL (tw_store_batch_add_url, tw_store_batch_ended: through
- * the fp index), as the Server did before the window; the default is by id. -x creates
- * the urls table before the store opens it, as the schema has it but without UNIQUE
- * on fp: what the store would cost once every change is made by id and the fp index
- * has no reader left. -F switches synchronous between NORMAL and FULL before every
+ * -x creates the urls table before the store opens it as format 1 had it, with a
+ * UNIQUE index on fp, to measure what that index cost (every insert lands at a random
+ * place of a B-tree as large as the crawl). -F switches synchronous between NORMAL and FULL before every
  * commit and sums the commit times of each apart: both see the same database and the
  * same load on the machine, which sequential runs on a shared machine do not.
  *
@@ -123,7 +121,6 @@ static void die(const char *what, const char *err)
 }
 
 typedef struct bench {
-    bool by_url;    /* -u */
     bool alternate; /* -F */
     double sync_s[2]; /* -F: commit seconds with NORMAL, with FULL */
     long sync_n[2];
@@ -170,10 +167,7 @@ static void add(bench *x, const char *url, int depth, const char *parent, const 
     int64_t id;
     int rc = tw_frontier_add_id(x->f, url, depth, parent, seed, &id);
     if (rc == 1 || rc == TW_FRONTIER_SPILLED) {
-        /* By URL, SQLite gives the next rowid, which is the frontier's id here: every
-         * add is new and the store starts empty. */
-        if ((x->by_url ? tw_store_batch_add_url(x->b, url, depth, parent, seed)
-                       : tw_store_batch_add_url_id(x->b, id, url, depth, parent, seed)) != 0)
+        if (tw_store_batch_add_url_id(x->b, id, url, depth, parent, seed) != 0)
             die("batch", "out of memory");
     } else
         die("add", url);
@@ -183,7 +177,7 @@ int main(int argc, char **argv)
 {
     long total = 1000000, every = 0, window = TW_FRONTIER_WINDOW_DEFAULT;
     int links = 2, dups = 8;
-    bool full = false, keep = false, no_fp_index = false;
+    bool full = false, keep = false, fp_index = false;
     const char *dir_arg = NULL;
     bench x = {0};
     int opt;
@@ -197,14 +191,13 @@ int main(int argc, char **argv)
         case 'd': dir_arg = optarg; break;
         case 'f': full = true; break;
         case 'K': keep = true; break;
-        case 'x': no_fp_index = true; break;
-        case 'u': x.by_url = true; break;
+        case 'x': fp_index = true; break;
         case 'F': x.alternate = true; break;
         default:
             fprintf(stderr,
                     "usage: bench_scale [-n URLS] [-w WINDOW (0: none)] [-l NEW_LINKS] [-k SEEN_LINKS]\n"
                     "                   [-e REPORT_EVERY] [-d DIR] [-f (synchronous=FULL)] [-K (keep DIR)]\n"
-                    "                   [-x (no fp index)] [-u (changes by URL)] [-F (NORMAL and FULL alternate)]\n");
+                    "                   [-x (format 1: a UNIQUE index on fp)] [-F (NORMAL and FULL alternate)]\n");
             return 2;
         }
     }
@@ -223,7 +216,7 @@ int main(int argc, char **argv)
             die("mkdtemp", dir);
     }
 
-    if (no_fp_index) {
+    if (fp_index) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, TW_STORE_FILE);
         sqlite3 *db = NULL;
@@ -232,7 +225,8 @@ int main(int argc, char **argv)
                          "CREATE TABLE urls(id INTEGER PRIMARY KEY, fp INTEGER NOT NULL, url TEXT NOT NULL,"
                          " depth INTEGER NOT NULL, parent TEXT, seed TEXT NOT NULL,"
                          " attempts INTEGER NOT NULL DEFAULT 0,"
-                         " state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN ('queued','ended')))",
+                         " state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN ('queued','ended')));"
+                         "CREATE UNIQUE INDEX urls_fp ON urls(fp)",
                          NULL, NULL, NULL) != SQLITE_OK)
             die("-x", sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -249,11 +243,9 @@ int main(int argc, char **argv)
     if (full && tw_store_set_synchronous(x.st, true, err, sizeof err) != 0)
         die("synchronous", err);
 
-    printf("bench_scale: %ld URLs, window %ld, %d new + %d seen links a page, %d hosts, synchronous=%s, changes by %s,%s"
-           " %s\n",
+    printf("bench_scale: %ld URLs, window %ld, %d new + %d seen links a page, %d hosts, synchronous=%s,%s %s\n",
            total, window, links, dups, HOSTS, x.alternate ? "NORMAL/FULL alternating" : full ? "FULL" : "NORMAL",
-           x.by_url ? "URL" : "id",
-           no_fp_index ? " no fp index," : "", dir);
+           fp_index ? " UNIQUE fp index (format 1)," : "", dir);
     printf("%9s %9s %8s %9s %8s %8s %8s %8s %8s %8s %7s %6s %7s %7s %6s\n", "URLs", "ended", "held", "spilled",
            "URL/s", "last/s", "RSS B/U", "seen B/U", "heap B/U", "sqlite", "commit", "worst", "cpu us", "wr KB/U",
            "db MB");
@@ -282,7 +274,7 @@ int main(int argc, char **argv)
             continue;
         }
         /* The page ends, and its links are found. */
-        if ((x.by_url ? tw_store_batch_ended(x.b, it.url, 1) : tw_store_batch_ended_id(x.b, it.id, 1)) != 0)
+        if (tw_store_batch_ended_id(x.b, it.id, 1) != 0)
             die("batch", "out of memory");
         ended++;
         snprintf(parent, sizeof parent, "%s", it.url);

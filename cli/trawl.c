@@ -148,8 +148,15 @@ static int prepare_store(const char *dir, tw_options *o) {
     tw_store_batch *b = tw_store_batch_new();
     char *now = tw_options_to_json(o);
     int bad = !b || !now || tw_store_batch_meta(b, TW_STORE_META_OPTIONS, now) != 0;
-    for (size_t i = 0; !bad && i < o->n_seeds; i++)
-        bad = tw_store_batch_add_url(b, o->seeds[i], 0, NULL, o->seeds[i]) != 0;
+    /* A new crawl stores its seeds now, under the ids the frontier will count on from
+     * (1, 2, ...), so it can be resumed even if killed before its first page. Seeds
+     * given to a resumed crawl are the Server's to add: its seen set skips known ones. */
+    int64_t id = tw_store_last_id(st);
+    for (size_t i = 0; !bad && id == 0 && i < o->n_seeds; i++) {
+        bool again = false;
+        for (size_t k = 0; k < i; k++) again = again || strcmp(o->seeds[k], o->seeds[i]) == 0;
+        if (!again) bad = tw_store_batch_add_url_id(b, (int64_t)i + 1, o->seeds[i], 0, NULL, o->seeds[i]) != 0;
+    }
     if (bad) snprintf(err, sizeof err, "out of memory");
     else bad = tw_store_commit(st, b, err, sizeof err) != 0;
     if (bad) fprintf(stderr, "trawl: %s\n", err);

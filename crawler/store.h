@@ -30,8 +30,9 @@ typedef struct tw_store tw_store;
 
 /* The database's file name inside the crawl directory. */
 #define TW_STORE_FILE "state.sqlite"
-/* The schema version written to meta.format; tw_store_open refuses other versions. */
-#define TW_STORE_FORMAT 1
+/* The schema version written to meta.format; tw_store_open also reads format 1 (the
+ * same tables with a UNIQUE index on urls.fp, slower to write) and refuses others. */
+#define TW_STORE_FORMAT 2
 
 /* Meta keys. */
 #define TW_STORE_META_OPTIONS "options" /* tw_options_to_json of the crawl's options */
@@ -183,34 +184,23 @@ size_t tw_store_batch_len(const tw_store_batch *b);
 int tw_store_batch_meta(tw_store_batch *b, const char *key, const char *value);
 
 /*
- * Changes come in two forms. By id (the frontier's, tw_frontier_add_id and
- * tw_frontier_item.id): each touches the table's own key, so an add appends and an end
- * rewrites one row: the form the frontier's window needs (spilled URLs are found by
- * id) and the cheaper one. By URL (its fingerprint, through the fp index, a random
- * place in a B-tree as large as the crawl): the first form, kept for callers that do
- * not know ids. A store written with ids must keep to them: a URL added by URL gets
- * the next rowid SQLite picks, which the frontier's counter does not know.
+ * Changes are made by id (the frontier's, tw_frontier_add_id and tw_frontier_item.id):
+ * each touches the table's own key, so an add appends and an end rewrites one row, at
+ * a cost that does not grow with the crawl.
  */
 
-/* Stores a queued URL unless it is stored already (then nothing changes). Strings are
- * copied; parent may be NULL. Returns 0 or -1 when out of memory. */
-int tw_store_batch_add_url(tw_store_batch *b, const char *url, int depth, const char *parent, const char *seed);
-
-/* The same with its id (tw_frontier_add_id's): a URL with this id or its fingerprint
- * already stored is left as it is. Returns 0 or -1 when out of memory. */
+/* Stores a queued URL under its id (tw_frontier_add_id's); a URL with this id already
+ * stored is left as it is. Strings are copied; parent may be NULL. Returns 0 or -1
+ * when out of memory. */
 int tw_store_batch_add_url_id(tw_store_batch *b, int64_t id, const char *url, int depth, const char *parent,
                               const char *seed);
 
-/* Records that url has been requested `attempts` times. Returns 0 or -1 (out of memory). */
-int tw_store_batch_attempts(tw_store_batch *b, const char *url, int attempts);
-
-/* The same for the URL with this id. Returns 0 or -1 (out of memory). */
+/* Records that the URL with this id has been requested `attempts` times. Returns 0 or
+ * -1 (out of memory). */
 int tw_store_batch_attempts_id(tw_store_batch *b, int64_t id, int attempts);
 
-/* Marks url ended after `attempts` requests. Returns 0 or -1 (out of memory). */
-int tw_store_batch_ended(tw_store_batch *b, const char *url, int attempts);
-
-/* The same for the URL with this id. Returns 0 or -1 (out of memory). */
+/* Marks the URL with this id ended after `attempts` requests. Returns 0 or -1 (out of
+ * memory). */
 int tw_store_batch_ended_id(tw_store_batch *b, int64_t id, int attempts);
 
 /* Robots.txt bodies are stored up to this many bytes (RFC 9309 asks parsers to read at
@@ -231,5 +221,9 @@ int tw_store_batch_host(tw_store_batch *b, const char *host, int robots_status, 
  * database or disk is full"). Blocks the calling thread (SQLite I/O). Returns 0 on success.
  */
 int tw_store_commit(tw_store *st, tw_store_batch *b, char *err, size_t n);
+
+/* The greatest URL id committed (0 for an empty store): a new crawl's first URL gets
+ * the next. Does not block. */
+int64_t tw_store_last_id(const tw_store *st);
 
 #endif

@@ -83,25 +83,26 @@ static void test_open_creates_a_wal_database_with_its_format(void **state) {
     assert_non_null(st);
     assert_true(tw_store_exists(dir));
     assert_string_equal(query("PRAGMA journal_mode", buf, sizeof buf), "wal");
-    assert_string_equal(query("SELECT value FROM meta WHERE key='format'", buf, sizeof buf), "1");
+    assert_string_equal(query("SELECT value FROM meta WHERE key='format'", buf, sizeof buf), "2");
     char *v = (char *)1;
     assert_int_equal(tw_store_get_meta(st, TW_STORE_META_OPTIONS, &v, err, sizeof err), 0);
     assert_null(v);
     tw_store_close(st);
 }
 
-static void test_urls_load_in_the_order_found_and_duplicates_are_ignored(void **state) {
+static void test_urls_load_in_the_order_found_and_a_known_id_is_ignored(void **state) {
     (void)state;
     char err[512];
     tw_store *st = tw_store_open(dir, err, sizeof err);
     assert_non_null(st);
+    assert_int_equal(tw_store_last_id(st), 0);
     tw_store_batch *b = tw_store_batch_new();
-    assert_int_equal(tw_store_batch_add_url(b, "http://a.test/", 0, NULL, "http://a.test/"), 0);
-    assert_int_equal(tw_store_batch_add_url(b, "http://a.test/z", 1, "http://a.test/", "http://a.test/"), 0);
-    assert_int_equal(tw_store_batch_add_url(b, "http://a.test/b", 1, "http://a.test/", "http://a.test/"), 0);
-    assert_int_equal(tw_store_batch_add_url(b, "http://a.test/z", 5, "http://x.test/", "http://x.test/"), 0);
-    assert_int_equal(tw_store_batch_attempts(b, "http://a.test/z", 2), 0);
-    assert_int_equal(tw_store_batch_ended(b, "http://a.test/", 1), 0);
+    assert_int_equal(tw_store_batch_add_url_id(b, 1, "http://a.test/", 0, NULL, "http://a.test/"), 0);
+    assert_int_equal(tw_store_batch_add_url_id(b, 2, "http://a.test/z", 1, "http://a.test/", "http://a.test/"), 0);
+    assert_int_equal(tw_store_batch_add_url_id(b, 3, "http://a.test/b", 1, "http://a.test/", "http://a.test/"), 0);
+    assert_int_equal(tw_store_batch_add_url_id(b, 2, "http://a.test/y", 5, "http://x.test/", "http://x.test/"), 0);
+    assert_int_equal(tw_store_batch_attempts_id(b, 2, 2), 0);
+    assert_int_equal(tw_store_batch_ended_id(b, 1, 1), 0);
     assert_int_equal(tw_store_batch_len(b), 6);
     assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
     assert_int_equal(tw_store_batch_len(b), 0);
@@ -110,6 +111,7 @@ static void test_urls_load_in_the_order_found_and_duplicates_are_ignored(void **
 
     st = tw_store_open(dir, err, sizeof err); /* what was committed survives a reopen */
     assert_non_null(st);
+    assert_int_equal(tw_store_last_id(st), 3);
     seen_urls s = {0};
     assert_int_equal(tw_store_load_urls(st, collect, &s, err, sizeof err), 3);
     assert_string_equal(s.text[0][0], "http://a.test/");
@@ -117,7 +119,7 @@ static void test_urls_load_in_the_order_found_and_duplicates_are_ignored(void **
     assert_true(s.u[0].ended);
     assert_int_equal(s.u[0].attempts, 1);
     assert_string_equal(s.text[1][0], "http://a.test/z");
-    assert_int_equal(s.u[1].depth, 1); /* the first one stored stays */
+    assert_int_equal(s.u[1].depth, 1); /* the first one stored under the id stays */
     assert_string_equal(s.text[1][1], "http://a.test/");
     assert_int_equal(s.u[1].attempts, 2);
     assert_false(s.u[1].ended);
@@ -204,6 +206,29 @@ static void test_hosts_keep_their_robots_and_interval(void **state) {
     tw_store_close(st);
 }
 
+/* A format-1 store (a UNIQUE index on fp, written by an older trawl) still opens and
+ * takes changes: the formats differ only by that index. */
+static void test_a_format_1_store_is_still_read(void **state) {
+    (void)state;
+    char err[512], path[PATH_MAX + 32], buf[64];
+    tw_store_close(tw_store_open(dir, err, sizeof err));
+    snprintf(path, sizeof path, "%s/%s", dir, TW_STORE_FILE);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='1' WHERE key='format';"
+                                      "CREATE UNIQUE INDEX old_fp ON urls(fp)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    tw_store *st = tw_store_open(dir, err, sizeof err);
+    assert_non_null(st);
+    tw_store_batch *b = tw_store_batch_new();
+    assert_int_equal(tw_store_batch_add_url_id(b, 1, "http://a.test/", 0, NULL, "http://a.test/"), 0);
+    assert_int_equal(tw_store_batch_ended_id(b, 1, 1), 0);
+    assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
+    assert_string_equal(query("SELECT attempts||state FROM urls WHERE id=1", buf, sizeof buf), "1ended");
+    tw_store_batch_free(b);
+    tw_store_close(st);
+}
+
 static void test_another_format_version_is_refused_with_a_message(void **state) {
     (void)state;
     char err[512], path[PATH_MAX + 32];
@@ -260,19 +285,16 @@ static void store_urls(tw_store *st, int from, int to, const char *fmt) {
     tw_store_batch *b = tw_store_batch_new();
     for (int i = from; i <= to; i++) {
         snprintf(url, sizeof url, fmt, i);
-        assert_int_equal(tw_store_batch_add_url(b, url, 1, "http://a.test/", "http://a.test/"), 0);
+        assert_int_equal(tw_store_batch_add_url_id(b, i, url, 1, "http://a.test/", "http://a.test/"), 0);
     }
     assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
     tw_store_batch_free(b);
 }
 
-static void end_urls(tw_store *st, const int *which, int n, const char *fmt) {
-    char err[512], url[64];
+static void end_urls(tw_store *st, const int *which, int n) {
+    char err[512];
     tw_store_batch *b = tw_store_batch_new();
-    for (int i = 0; i < n; i++) {
-        snprintf(url, sizeof url, fmt, which[i]);
-        assert_int_equal(tw_store_batch_ended(b, url, 1), 0);
-    }
+    for (int i = 0; i < n; i++) assert_int_equal(tw_store_batch_ended_id(b, which[i], 1), 0);
     assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
     tw_store_batch_free(b);
 }
@@ -283,7 +305,7 @@ static void test_queued_urls_page_back_in_the_order_found_past_ended_ones(void *
     tw_store *st = tw_store_open(dir, err, sizeof err);
     assert_non_null(st);
     store_urls(st, 1, 10, "http://a.test/%d");
-    end_urls(st, (int[]){2, 5, 6}, 3, "http://a.test/%d");
+    end_urls(st, (int[]){2, 5, 6}, 3);
     ids got = {0};
     int64_t last = -7;
     assert_int_equal(tw_store_load_queued(st, 0, 3, collect_ids, &got, &last, err, sizeof err), 3);
@@ -352,7 +374,7 @@ static void test_the_seen_set_loads_as_fingerprints(void **state) {
     char err[512];
     tw_store *st = tw_store_open(dir, err, sizeof err);
     store_urls(st, 1, 5, "http://a.test/%d");
-    end_urls(st, (int[]){4}, 1, "http://a.test/%d");
+    end_urls(st, (int[]){4}, 1);
     fps got = {0};
     assert_int_equal(tw_store_load_seen(st, collect_fp, &got, err, sizeof err), 5);
     assert_int_equal(got.ended, 1);
@@ -478,11 +500,10 @@ static void test_changes_by_id_touch_the_url_with_that_id(void **state) {
     assert_int_equal(tw_store_batch_add_url_id(b, 7, "http://a.test/7", 0, NULL, "http://a.test/7"), 0);
     assert_int_equal(tw_store_batch_add_url_id(b, 9, "http://a.test/9", 1, "http://a.test/7", "http://a.test/7"), 0);
     assert_int_equal(tw_store_batch_add_url_id(b, 9, "http://a.test/other", 1, NULL, "http://a.test/7"), 0);
-    assert_int_equal(tw_store_batch_add_url_id(b, 10, "http://a.test/9", 1, NULL, "http://a.test/7"), 0);
     assert_int_equal(tw_store_batch_attempts_id(b, 9, 2), 0);
     assert_int_equal(tw_store_batch_ended_id(b, 7, 1), 0);
     assert_int_equal(tw_store_commit(st, b, err, sizeof err), 0);
-    assert_string_equal(query("SELECT count(*) FROM urls", buf, sizeof buf), "2"); /* same id or URL: ignored */
+    assert_string_equal(query("SELECT count(*) FROM urls", buf, sizeof buf), "2"); /* the same id: ignored */
     assert_string_equal(query("SELECT url FROM urls WHERE id=9", buf, sizeof buf), "http://a.test/9");
     assert_string_equal(query("SELECT attempts||state FROM urls WHERE id=9", buf, sizeof buf), "2queued");
     assert_string_equal(query("SELECT attempts||state FROM urls WHERE id=7", buf, sizeof buf), "1ended");
@@ -511,7 +532,7 @@ static void test_resume_loads_fingerprints_and_makes_the_store_agree_with_the_li
     store_urls(st, 1, 8, "http://a.test/%d");
     /* 1 and 2 ended with their lines; 3 ended, its line never written; 5 has a line
      * though its end was not committed (a power loss kept the line, lost the commit). */
-    end_urls(st, (int[]){1, 2, 3}, 3, "http://a.test/%d");
+    end_urls(st, (int[]){1, 2, 3}, 3);
     tw_store_close(st);
 
     st = tw_store_open(dir, err, sizeof err);
@@ -574,10 +595,11 @@ static void test_synchronous_full_can_be_chosen(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_a_wal_database_with_its_format, setup_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_urls_load_in_the_order_found_and_duplicates_are_ignored, setup_dir,
+        cmocka_unit_test_setup_teardown(test_urls_load_in_the_order_found_and_a_known_id_is_ignored, setup_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_meta_is_replaced_and_read_back, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_hosts_keep_their_robots_and_interval, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_format_1_store_is_still_read, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_another_format_version_is_refused_with_a_message, setup_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_a_file_that_is_not_a_database_is_refused, setup_dir, remove_dir),
