@@ -18,11 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <dirent.h>
-
 #include "testserver.h"
 #include "trawl_cli.h"
 #include "warc.h"
+#include "warcio.h"
 
 /* The lines of DIR/pages.jsonl (at most max), each a malloc'd string; returns count. */
 static int read_pages(const char *dir, char **lines, int max) {
@@ -414,22 +413,6 @@ static void test_max_bytes_truncates_a_gzip_bomb(void **state) {
     ts_stop(ts);
 }
 
-/* The paths of DIR's WARC files (at most max, malloc'd); returns how many there are. */
-static int warc_files(const char *dir, char **paths, int max) {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 8 || strcmp(e->d_name + len - 8, ".warc.gz") != 0) continue;
-        if (n < max) assert_true(asprintf(&paths[n], "%s/%s", dir, e->d_name) > 0);
-        n++;
-    }
-    closedir(d);
-    return n;
-}
-
 /* The WARC file holds, after its warcinfo, a request and a response record for every
  * response that came whole or cut at --max-bytes (robots.txt and a 404 included), none
  * for a timeout or a connection closed mid-body; the pair name each other; the response
@@ -453,8 +436,8 @@ static void test_warc_records_follow_the_contract(void **state) {
     assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--retries", "0", "--timeout", "1",
                             "--max-bytes", "100000", "-o", out, seed, NULL),
                      0);
-    char *paths[4];
-    assert_int_equal(warc_files(out, paths, 4), 1);
+    char paths[4][WARCIO_PATH];
+    assert_int_equal(warcio_list(out, paths, 4), 1);
     tw_warc_reader *r = NULL;
     assert_int_equal(tw_warc_reader_open(paths[0], &r), 0);
     const char *want[] = {"/", "/robots.txt", "/gz", "/big", "/missing"};
@@ -514,13 +497,12 @@ static void test_warc_records_follow_the_contract(void **state) {
     for (int k = 0; k < NWANT; k++)
         if (responses[k] != 1) fail_msg("%d response records for %s (want 1)", responses[k], want[k]);
     assert_int_equal(requests, NWANT);
-    free(paths[0]);
 
     const char *bare = tc_outdir("nowarc");
     assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--no-warc", "--retries", "0", "--timeout",
                             "1", "-o", bare, seed, NULL),
                      0);
-    assert_int_equal(warc_files(bare, paths, 4), 0);
+    assert_int_equal(warcio_list(bare, paths, 4), 0);
     ts_stop(ts);
 }
 

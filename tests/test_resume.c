@@ -23,8 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <dirent.h>
-
 #include "store.h"
 #include "testserver.h"
 #include "trawl_cli.h"
@@ -126,15 +124,11 @@ static void assert_each_page_once(const char *dir) {
  * responses[]. Returns the number of files. */
 static int read_warcs(const char *dir, int responses[SITE_PAGES]) {
     memset(responses, 0, sizeof(int) * SITE_PAGES);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int files = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 8 || strcmp(e->d_name + len - 8, ".warc.gz") != 0) continue;
-        char path[PATH_MAX + 300];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    static char paths[64][WARCIO_PATH];
+    int files = warcio_list(dir, paths, 64);
+    assert_true(files <= 64);
+    for (int i = 0; i < files; i++) {
+        const char *path = paths[i];
         tw_warc_reader *r = NULL;
         assert_int_equal(tw_warc_reader_open(path, &r), 0);
         tw_warc_record rec;
@@ -153,9 +147,7 @@ static int read_warcs(const char *dir, int responses[SITE_PAGES]) {
         if (rc != 0) fail_msg("%s: unreadable after record %d: %s", path, records, tw_warc_strerror(rc));
         if (records == 0) fail_msg("%s: no warcinfo record", path);
         tw_warc_reader_free(r);
-        files++;
     }
-    closedir(d);
     return files;
 }
 

@@ -50,25 +50,6 @@ static void remove_tree(char *dir)
     free(dir);
 }
 
-/* Names of the *.warc.gz files in dir, sorted; returns how many (at most max). */
-static int list_warcs(const char *dir, char names[][256], int max)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len > 8 && strcmp(e->d_name + len - 8, ".warc.gz") == 0 && n < max) {
-            int k = snprintf(names[n++], 256, "%s/%s", dir, e->d_name);
-            assert_true(k > 0 && k < 256);
-        }
-    }
-    closedir(d);
-    qsort(names, (size_t)n, 256, (int (*)(const void *, const void *))strcmp);
-    return n;
-}
-
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -416,8 +397,8 @@ static void rotation_starts_new_files_each_with_warcinfo(void **state)
     assert_int_equal(tw_warc_close(w), 0);
     assert_true(files >= 6);
 
-    char names[64][256];
-    int n = list_warcs(dir, names, 64);
+    char names[64][WARCIO_PATH];
+    int n = warcio_list(dir, names, 64);
     assert_int_equal(n, (int)files);
     int exchanges = 0;
     for (int f = 0; f < n; f++) {
@@ -477,8 +458,8 @@ static void a_second_open_makes_a_new_file_and_leaves_the_first_alone(void **sta
     uint8_t *after = read_file(first, &len2);
     assert_int_equal(len1, len2);
     assert_memory_equal(before, after, len1);
-    char names[8][256];
-    assert_int_equal(list_warcs(dir, names, 8), 3);
+    char names[8][WARCIO_PATH];
+    assert_int_equal(warcio_list(dir, names, 8), 3);
     free(before);
     free(after);
     free(first);
@@ -852,8 +833,8 @@ static void warcio_reads_every_file_and_confirms_the_digests(void **state)
     }
     assert_true(tw_warc_file_count(w) > 1);
     assert_int_equal(tw_warc_close(w), 0);
-    char names[64][256];
-    int n = list_warcs(dir, names, 64);
+    char names[64][WARCIO_PATH];
+    int n = warcio_list(dir, names, 64);
     assert_true(n > 3);
     for (int i = 0; i < n; i++)
         assert_int_equal(warc_check(names[i]), 0);

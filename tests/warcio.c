@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,4 +34,23 @@ int warcio_check(const char *files) {
     int rc = run(cmd);
     free(cmd);
     return rc;
+}
+
+int warcio_list(const char *dir, char paths[][WARCIO_PATH], int max) {
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("cannot list %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 8 || strcmp(e->d_name + len - 8, ".warc.gz") != 0) continue;
+        if (n < max) {
+            int k = snprintf(paths[n], WARCIO_PATH, "%s/%s", dir, e->d_name);
+            assert_true(k > 0 && k < WARCIO_PATH);
+        }
+        n++;
+    }
+    closedir(d);
+    qsort(paths, (size_t)(n < max ? n : max), WARCIO_PATH, (int (*)(const void *, const void *))strcmp);
+    return n;
 }
