@@ -13,13 +13,11 @@ static inline uint32_t slot_of(uint64_t k, uint32_t cap) {
     return (uint32_t)k & (cap - 1);
 }
 
+/* Keys and values share one allocation: vals is keys + cap. */
 static int rehash(tr__map *m, uint32_t cap) {
-    uint64_t *keys = calloc(cap, sizeof *keys), *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        return TR_ENOMEM;
-    }
+    uint64_t *keys = calloc(2 * (size_t)cap, sizeof *keys);
+    if (!keys) return TR_ENOMEM;
+    uint64_t *vals = keys + cap;
     for (uint32_t i = 0; i < m->cap; i++) {
         uint64_t k = m->keys[i];
         if (k == 0 || k == TOMB) continue;
@@ -29,7 +27,6 @@ static int rehash(tr__map *m, uint32_t cap) {
         vals[j] = m->vals[i];
     }
     free(m->keys);
-    free(m->vals);
     m->keys = keys;
     m->vals = vals;
     m->cap = cap;
@@ -104,7 +101,6 @@ bool tr__map_next(const tr__map *m, uint32_t *i, uint64_t *key, uint64_t *val) {
 
 void tr__map_free(tr__map *m) {
     free(m->keys);
-    free(m->vals);
     *m = (tr__map){0};
 }
 
