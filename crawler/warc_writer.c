@@ -102,8 +102,16 @@ typedef struct writer {
     tw_warc *warc;      /* NULL with --no-warc */
     int dirfd;
     unsigned files;     /* tw_warc_file_count when the marker was last written */
+    tr_bin **pending;   /* records received, not yet written (references held) */
+    size_t npending, pending_cap, pending_bytes;
+    bool sync;          /* the blocking job also makes the file durable */
     char err[600];      /* the first write error: every later sync reports it */
 } writer;
+
+/* Records are written in batches on the blocking pool, never by a scheduler thread:
+ * a write() that lands on a page under write-back (while a sync runs) can wait for the
+ * disk, and a scheduler waiting in the kernel stalls every process it runs. */
+#define PENDING_BYTES (1u << 20)
 
 /* Names the file being written in DIR/warc.open (atomically: temp file, rename, sync);
  * NULL writes it empty: "a file is about to be created". */
@@ -242,17 +250,38 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     *state = w;
 }
 
-static void sync_run(void *arg) {
+/* Writes the pending records in order (rotating files as they fill), then, if asked,
+ * makes the file durable. Runs on the blocking pool while the writer waits. A write
+ * error is kept, not a crash: the next sync reports it to the Server, which stops the
+ * crawl with the message before any line of these pages is written. */
+static void write_run(void *arg) {
     writer *w = arg;
-    if (tw_warc_flush(w->warc) != 0)
+    for (size_t i = 0; i < w->npending && !w->err[0]; i++) {
+        tr_bin *b = w->pending[i];
+        if (tw_warc_write_encoded(w->warc, tr_bin_data(b), tr_bin_len(b)) != 0)
+            snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
+        else if (tw_warc_file_count(w->warc) != w->files && write_marker(w, tw_warc_path(w->warc)) != 0)
+            snprintf(w->err, sizeof w->err, "cannot write %s/%s: %s", w->cfg->out_dir, MARKER, strerror(errno));
+    }
+    if (w->sync && !w->err[0] && tw_warc_flush(w->warc) != 0)
         snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
+}
+
+/* Writes what is pending (and syncs if `sync`), on the blocking pool. */
+static void write_pending(writer *w, bool sync) {
+    if (!w->warc || w->err[0] || (w->npending == 0 && !sync)) goto drop;
+    w->sync = sync;
+    if (tr_blocking(write_run, w, 0) != 0) write_run(w); /* no memory for the job: do it here */
+drop:
+    for (size_t i = 0; i < w->npending; i++) tr_bin_unref(w->pending[i]);
+    w->npending = 0;
+    w->pending_bytes = 0;
 }
 
 static void handle_call(const tr_msg *req, tr_gen_from from, void *state, tr_gen_ret *out) {
     (void)from;
     writer *w = state;
-    if (req->tag == TW_TAG_WARC_SYNC && w->warc && !w->err[0] && tr_blocking(sync_run, w, 0) != 0)
-        snprintf(w->err, sizeof w->err, "out of memory");
+    if (req->tag == TW_TAG_WARC_SYNC) write_pending(w, true);
     /* An empty reply says all is on disk; otherwise the reply is the error. */
     tr_gen_ret_reply(out, w->err, strlen(w->err));
 }
@@ -260,13 +289,20 @@ static void handle_call(const tr_msg *req, tr_gen_from from, void *state, tr_gen
 static void handle_info(const tr_msg *msg, void *state, tr_gen_ret *out) {
     (void)out;
     writer *w = state;
-    if (msg->kind != TR_MSG_USER || msg->tag != TW_TAG_WARC_RECORD || !w->warc || w->err[0]) return;
-    /* A write error is kept, not a crash: the next sync reports it to the Server, which
-     * stops the crawl with the message before any line of these pages is written. */
-    if (tw_warc_write_encoded(w->warc, msg->data, msg->len) != 0)
-        snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
-    else if (tw_warc_file_count(w->warc) != w->files && write_marker(w, tw_warc_path(w->warc)) != 0)
-        snprintf(w->err, sizeof w->err, "cannot write %s/%s: %s", w->cfg->out_dir, MARKER, strerror(errno));
+    if (msg->kind != TR_MSG_USER || msg->tag != TW_TAG_WARC_RECORD || !msg->bin || !w->warc || w->err[0]) return;
+    if (w->npending == w->pending_cap) {
+        size_t cap = w->pending_cap ? w->pending_cap * 2 : 256;
+        tr_bin **p = realloc(w->pending, cap * sizeof *p);
+        if (!p) {
+            snprintf(w->err, sizeof w->err, "out of memory");
+            return;
+        }
+        w->pending = p;
+        w->pending_cap = cap;
+    }
+    w->pending[w->npending++] = tr_bin_ref(msg->bin);
+    w->pending_bytes += msg->len;
+    if (w->pending_bytes >= PENDING_BYTES) write_pending(w, false);
 }
 
 static void close_run(void *arg) {
@@ -280,6 +316,8 @@ static void close_run(void *arg) {
 static void terminate(const tr_reason *reason, void *state) {
     (void)reason;
     writer *w = state;
+    write_pending(w, false); /* close_run syncs */
+    free(w->pending);
     if (w->warc && tr_blocking(close_run, w, 0) != 0) close_run(w);
     if (w->dirfd >= 0) close(w->dirfd);
     free(w);
