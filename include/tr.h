@@ -140,8 +140,9 @@ typedef struct tr_config {
     int max_processes;    /* 0 = 4,194,304 */
     uint64_t seed;        /* 0 = random; the seed for tr_random() streams, printed by
                              tr_dump() so that a run can be reproduced */
-    int spin_us;          /* how long an idle scheduler polls before it sleeps; 0 =
-                             $TR_SPIN_US, else 100; negative = never spin */
+    int spin_us;          /* how long an idle scheduler polls before it sleeps, and only
+                             while another scheduler is busy (a hand-off to it is then
+                             likely); 0 = $TR_SPIN_US, else 100; negative = never spin */
 } tr_config;
 
 /* Starts the runtime, runs root(arg) as the first process, and blocks the calling
