@@ -379,8 +379,11 @@ static void store_check(int rc) {
 
 /* ---------------------------------------------------------------- outcomes */
 
+static bool limit_reached(const server *s) { return s->cfg->max_pages > 0 && s->ended >= s->cfg->max_pages; }
+
 static void record(server *s, const tw_frontier_item *it, const tw_page_record *rec) {
-    if (s->stopping) return;
+    /* Past --max-pages nothing more ends: the URL stays queued in the store. */
+    if (s->stopping || limit_reached(s)) return;
     keep_line(s, rec);
     if (s->store) store_check(tw_store_batch_ended_id(s->batch, it->id, rec->attempts));
     s->ended++;
@@ -534,7 +537,7 @@ static bool start_downloader(server *s, tw_frontier_item *it, tw_job_kind kind, 
 
 /* Hands out work while hosts are ready and --concurrency allows. */
 static void pump(server *s) {
-    while (!s->stopping && s->in_flight < s->cfg->concurrency) {
+    while (!s->stopping && !limit_reached(s) && s->in_flight < s->cfg->concurrency) {
         tw_frontier_item it;
         char host[256];
         int64_t now = tr_now_ms();
