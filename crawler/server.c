@@ -72,6 +72,7 @@ typedef struct server {
     bool stopping;
     bool failed;                   /* a flush failed: nothing more is written */
     int64_t started_ms;
+    int64_t rate_interval_ms;      /* 1/--rate in ms, 0 = no limit */
     uint64_t rng;
 } server;
 
@@ -102,9 +103,11 @@ static void finish(server *s) {
     if (!s->failed) request_stop();
 }
 
+static bool limit_reached(const server *s) { return s->cfg->max_pages > 0 && s->ended >= s->cfg->max_pages; }
+
 static void check_done(server *s) {
     if (s->stopping) return;
-    if (s->cfg->max_pages > 0 && s->ended >= s->cfg->max_pages) {
+    if (limit_reached(s)) {
         finish(s);
         return;
     }
@@ -290,12 +293,17 @@ static void flush_async(server *s) {
 }
 
 /* The flusher's answer. */
-static void on_flush_done(server *s, const tr_msg *msg) {
+/* Ends the job a TW_TAG_FLUSH_DONE message brings back. Returns 0, or -1 with err. */
+static int job_back(server *s, const tr_msg *msg, char *err, size_t n) {
     flush_job *j;
     memcpy(&j, msg->data, sizeof j);
     s->flush_busy = false;
+    return job_done(s, j, err, n);
+}
+
+static void on_flush_done(server *s, const tr_msg *msg) {
     char err[600];
-    if (job_done(s, j, err, sizeof err) != 0) {
+    if (job_back(s, msg, err, sizeof err) != 0) {
         fatal(s, err);
         return;
     }
@@ -307,11 +315,9 @@ static void on_flush_done(server *s, const tr_msg *msg) {
 static int flush_wait(server *s, char *err, size_t n) {
     if (!s->flush_busy) return 0;
     tr_msg *m = tr_receive_tag(TW_TAG_FLUSH_DONE, TR_INFINITY);
-    flush_job *j;
-    memcpy(&j, m->data, sizeof j);
+    int rc = job_back(s, m, err, n);
     tr_msg_free(m);
-    s->flush_busy = false;
-    return job_done(s, j, err, n);
+    return rc;
 }
 
 /* Commits everything that waits and writes its lines before returning (the job in
@@ -379,8 +385,6 @@ static void store_check(int rc) {
 
 /* ---------------------------------------------------------------- outcomes */
 
-static bool limit_reached(const server *s) { return s->cfg->max_pages > 0 && s->ended >= s->cfg->max_pages; }
-
 static void record(server *s, const tw_frontier_item *it, const tw_page_record *rec) {
     /* Past --max-pages nothing more ends: the URL stays queued in the store. */
     if (s->stopping || limit_reached(s)) return;
@@ -396,15 +400,21 @@ static void record_simple(server *s, const tw_frontier_item *it, const char *err
     record(s, it, &rec);
 }
 
+/* Adds url to the frontier unless seen, and stores it under its new id (held in the
+ * window or spilled: both are new). */
+static void add_url(server *s, const char *url, int depth, const char *parent, const char *seed) {
+    int64_t id = 0;
+    int r = tw_frontier_add_id(s->frontier, url, depth, parent, seed, &id);
+    if ((r == 1 || r == TW_FRONTIER_SPILLED) && s->store)
+        store_check(tw_store_batch_add_url_id(s->batch, id, url, depth, parent, seed));
+}
+
 /* Adds a discovered link (or redirect target) if scope, filters, depth and the seen set
  * allow it. */
 static void discover(server *s, const tw_frontier_item *from, const char *url, int depth) {
     if (s->cfg->max_depth >= 0 && depth > s->cfg->max_depth) return;
     if (!tw_scope_allows(s->scope, from->seed, url)) return;
-    int64_t id = 0;
-    int r = tw_frontier_add_id(s->frontier, url, depth, from->url, from->seed, &id);
-    if ((r == 1 || r == TW_FRONTIER_SPILLED) && s->store)
-        store_check(tw_store_batch_add_url_id(s->batch, id, url, depth, from->url, from->seed));
+    add_url(s, url, depth, from->url, from->seed);
 }
 
 static double uniform01(void *ctx) { /* the retry jitter's random source */
@@ -614,8 +624,7 @@ static int restore_host(void *ctx, const tw_store_host *h) {
     tw_robots *r = NULL;
     if (!s->cfg->ignore_robots && age >= 0 && age < TW_FRONTIER_ROBOTS_TTL_MS)
         r = tw_robots_from_status(h->robots_status, h->robots ? h->robots : "", h->robots_len, s->product);
-    int64_t rate = s->cfg->rate > 0 ? (int64_t)(1000.0 / s->cfg->rate + 0.5) : 0;
-    int64_t wait = h->interval_ms > rate ? h->interval_ms : rate;
+    int64_t wait = h->interval_ms > s->rate_interval_ms ? h->interval_ms : s->rate_interval_ms;
     return tw_frontier_restore_host(s->frontier, h->host, r, now - (age > 0 ? age : 0), h->interval_ms, now + wait) ==
            TW_FRONTIER_ENOMEM;
 }
@@ -659,12 +668,7 @@ static int resume(server *s, char *err, size_t n) {
         }
     }
     /* else measuring the store's cost: no state kept, this run cannot be resumed */
-    for (size_t i = 0; i < cfg->nseeds; i++) {
-        int64_t id = 0;
-        int r = tw_frontier_add_id(s->frontier, cfg->seeds[i], 0, NULL, cfg->seeds[i], &id);
-        if ((r == 1 || r == TW_FRONTIER_SPILLED) && s->store)
-            store_check(tw_store_batch_add_url_id(s->batch, id, cfg->seeds[i], 0, NULL, cfg->seeds[i]));
-    }
+    for (size_t i = 0; i < cfg->nseeds; i++) add_url(s, cfg->seeds[i], 0, NULL, cfg->seeds[i]);
     return 0;
 }
 
@@ -678,8 +682,8 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     s->cfg = cfg;
     s->started_ms = tr_now_ms();
     s->rng = (uint64_t)wall_ms() ^ tr_random();
-    int64_t interval = cfg->rate > 0 ? (int64_t)(1000.0 / cfg->rate + 0.5) : 0;
-    s->frontier = tw_frontier_new(cfg->per_host, interval, !cfg->ignore_robots);
+    s->rate_interval_ms = cfg->rate > 0 ? (int64_t)(1000.0 / cfg->rate + 0.5) : 0;
+    s->frontier = tw_frontier_new(cfg->per_host, s->rate_interval_ms, !cfg->ignore_robots);
     s->batch = tw_store_batch_new();
     s->product = tw_user_agent_product(cfg->user_agent);
     char err[1024] = "";

@@ -461,6 +461,12 @@ void tw_store_batch_free(tw_store_batch *b) {
 
 size_t tw_store_batch_len(const tw_store_batch *b) { return b->len; }
 
+static void append(tw_store_batch *b, change *c) {
+    *b->tail = c;
+    b->tail = &c->next;
+    b->len++;
+}
+
 /* Appends a change carrying up to three strings (NULL ones stored as ""). */
 static change *push(tw_store_batch *b, int kind, const char *s1, const char *s2, const char *s3) {
     size_t l1 = strlen(s1), l2 = s2 ? strlen(s2) : 0, l3 = s3 ? strlen(s3) : 0;
@@ -473,9 +479,7 @@ static change *push(tw_store_batch *b, int kind, const char *s1, const char *s2,
     memcpy(c->text, s1, l1 + 1);
     memcpy(c->text + l1 + 1, s2 ? s2 : "", l2 + 1);
     memcpy(c->text + l1 + l2 + 2, s3 ? s3 : "", l3 + 1);
-    *b->tail = c;
-    b->tail = &c->next;
-    b->len++;
+    append(b, c);
     return c;
 }
 
@@ -500,9 +504,7 @@ static int push_id(tw_store_batch *b, int kind, int64_t id, int attempts) {
     c->kind = kind;
     c->id = id;
     c->attempts = attempts;
-    *b->tail = c;
-    b->tail = &c->next;
-    b->len++;
+    append(b, c);
     return 0;
 }
 
@@ -529,9 +531,7 @@ int tw_store_batch_host(tw_store_batch *b, const char *host, int robots_status, 
     memcpy(c->text, host, lh + 1);
     if (len) memcpy(c->text + lh + 1, robots, len);
     c->text[lh + 1 + len] = 0;
-    *b->tail = c;
-    b->tail = &c->next;
-    b->len++;
+    append(b, c);
     return 0;
 }
 

@@ -250,6 +250,11 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
     *state = w;
 }
 
+/* Keeps the first write error (errno says why), naming the file. */
+static void write_failed(writer *w) {
+    snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
+}
+
 /* Writes the pending records in order (rotating files as they fill), then, if asked,
  * makes the file durable. Runs on the blocking pool while the writer waits. A write
  * error is kept, not a crash: the next sync reports it to the Server, which stops the
@@ -259,12 +264,12 @@ static void write_run(void *arg) {
     for (size_t i = 0; i < w->npending && !w->err[0]; i++) {
         tr_bin *b = w->pending[i];
         if (tw_warc_write_encoded(w->warc, tr_bin_data(b), tr_bin_len(b)) != 0)
-            snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
+            write_failed(w);
         else if (tw_warc_file_count(w->warc) != w->files && write_marker(w, tw_warc_path(w->warc)) != 0)
             snprintf(w->err, sizeof w->err, "cannot write %s/%s: %s", w->cfg->out_dir, MARKER, strerror(errno));
     }
     if (w->sync && !w->err[0] && tw_warc_flush(w->warc) != 0)
-        snprintf(w->err, sizeof w->err, "cannot write %s: %s", tw_warc_path(w->warc), strerror(errno));
+        write_failed(w);
 }
 
 /* Writes what is pending (and syncs if `sync`), on the blocking pool. */
