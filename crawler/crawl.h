@@ -81,8 +81,7 @@ int tw_crawl_interrupt(void);
 
 enum {
     TW_TAG_BASE = 0x7477000000000000ull, /* "tw": clear of the runtime's reserved tags */
-    TW_TAG_ACQUIRE,      /* call rate_limiter: data = host key; reply when a slot is ours */
-    TW_TAG_SET_INTERVAL, /* cast rate_limiter: tw_interval_msg */
+    TW_TAG_ACQUIRE,      /* call rate_limiter: tw_acquire_msg; reply when a slot is ours */
     TW_TAG_RESULT,       /* Downloader -> server: a packed tw_result */
     TW_TAG_FETCHER,      /* call http: reply = tw_fetcher */
     TW_TAG_PUMP,         /* server to itself: look for work */
@@ -95,10 +94,14 @@ enum {
     TW_TAG_WARC_SYNC,    /* call warc_writer: make every record received so far durable */
 };
 
-typedef struct tw_interval_msg {
-    char host[256];
-    int64_t interval_ms; /* least time between request starts to host */
-} tw_interval_msg;
+/* A Downloader's request for a slot. It carries the host's Crawl-delay as the Server
+ * knows it, so the limiter never depends on having been told before: a restarted
+ * limiter, or a resumed crawl whose robots.txt came from the store, enforces it from
+ * the first request on. */
+typedef struct tw_acquire_msg {
+    int64_t interval_ms; /* least time between request starts to host (0: 1/--rate) */
+    char host[256];      /* host key, NUL-terminated */
+} tw_acquire_msg;
 
 typedef enum tw_job_kind { TW_JOB_PAGE, TW_JOB_ROBOTS } tw_job_kind;
 
@@ -108,6 +111,7 @@ typedef struct tw_job {
     tr_pid server, limiter;
     tr_pid warc_writer;       /* 0 with --no-warc */
     tw_job_kind kind;
+    int64_t interval_ms;      /* host's Crawl-delay in ms, 0 if none: for the limiter */
     int attempt;              /* 1 for the first request */
     int64_t timeout_ms;
     size_t max_bytes;
@@ -143,10 +147,10 @@ int tw_limiter_start(void *cfg, tr_pid *pid, const tr_reason **why);
 int tw_warc_writer_start(void *cfg, tr_pid *pid, const tr_reason **why);
 int tw_downloader_start(void *unused, const void *job, size_t len, tr_pid *pid, const tr_reason **why);
 
-/* For Downloaders: waits for a slot for host (blocks the caller only). 0 or an error. */
-int tw_limiter_acquire(tr_pid limiter, const char *host);
-/* For the server: sets the least interval between starts to host (Crawl-delay). */
-void tw_limiter_set_interval(tr_pid limiter, const char *host, int64_t interval_ms);
+/* For Downloaders: waits for a slot for host (blocks the caller only). interval_ms is
+ * the host's Crawl-delay (0 if none): the limiter keeps the larger of it and 1/--rate
+ * between starts to host. 0, or the call's error (the limiter is gone). */
+int tw_limiter_acquire(tr_pid limiter, const char *host, int64_t interval_ms);
 
 /* For Downloaders: encodes the exchange (compressing on the caller's scheduler) and sends
  * the records to the WARC writer. Never blocks. Returns 0, TW_WARC_EINVAL (a bad

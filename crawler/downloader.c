@@ -135,7 +135,7 @@ static void archive(const tw_job *job, const tw_response *r, const struct timesp
 static void downloader(void *arg) {
     tw_job *job = arg;
     tr_on_exit(free, job);
-    TR_ASSERT(tw_limiter_acquire(job->limiter, job->host) == 0);
+    TR_ASSERT(tw_limiter_acquire(job->limiter, job->host, job->interval_ms) == 0);
 
     tw_fetch_opts o = {.url = job->url, .timeout_ms = job->timeout_ms, .max_bytes = job->max_bytes,
                        .user_agent = job->user_agent};

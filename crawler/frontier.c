@@ -1028,6 +1028,12 @@ void tw_frontier_set_interval(tw_frontier *f, const char *key, int64_t interval_
         h->interval = interval_ms > 0 ? interval_ms : 0;
 }
 
+int64_t tw_frontier_interval(tw_frontier *f, const char *key)
+{
+    host *h = host_find(f, key);
+    return h ? h->interval : 0;
+}
+
 size_t tw_frontier_queued(const tw_frontier *f) { return f->held + f->spilled; }
 
 void tw_frontier_get_stats(tw_frontier *f, int64_t now, tw_frontier_stats *st)

@@ -269,6 +269,9 @@ bool tw_frontier_robots_unreachable(tw_frontier *f, const char *host);
  * interval used is the larger of it and the frontier's. From its next start on. */
 void tw_frontier_set_interval(tw_frontier *f, const char *host, int64_t interval_ms);
 
+/* host's Crawl-delay interval in ms (set or restored), 0 if it has none or is unknown. */
+int64_t tw_frontier_interval(tw_frontier *f, const char *host);
+
 /* URLs waiting: held (queued and waiting for a retry) plus spilled, not counting those
  * handed out. The crawl is done when this is 0 and nothing is in flight. */
 size_t tw_frontier_queued(const tw_frontier *f);

@@ -1,9 +1,9 @@
 /* ratelimiter.c -- the RateLimiter: a blocking pool of request slots per host.
  *
- * A Downloader calls acquire(host) and is answered only when it may start: fewer than
- * --per-host requests to that host in flight, fewer than --concurrency in all, and at
- * least the host's interval (1/--rate, or a longer Crawl-delay) since the last start
- * to it. Callers that must wait get a deferred reply, in arrival order per host. The
+ * A Downloader calls acquire(host, Crawl-delay) and is answered only when it may start:
+ * fewer than --per-host requests to that host in flight, fewer than --concurrency in
+ * all, and at least the host's interval (1/--rate, or the longest Crawl-delay a request
+ * carried) since the last start to it. Callers that must wait get a deferred reply, in arrival order per host. The
  * limiter monitors every Downloader holding a slot and takes the slot back on its DOWN,
  * so a Downloader that crashes (or is killed) never leaks one; that is also how a slot
  * is released normally, when the Downloader ends.
@@ -116,13 +116,15 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
 
 static void handle_call(const tr_msg *req, tr_gen_from from, void *state, tr_gen_ret *out) {
     limiter *l = state;
-    if (req->tag != TW_TAG_ACQUIRE || req->len == 0) {
+    if (req->tag != TW_TAG_ACQUIRE || req->len != sizeof(tw_acquire_msg)) {
         tr_gen_ret_reply(out, NULL, 0);
         return;
     }
-    char key[256];
-    snprintf(key, sizeof key, "%.*s", (int)req->len, (const char *)req->data);
+    const tw_acquire_msg *m = req->data;
+    char key[sizeof m->host];
+    snprintf(key, sizeof key, "%.*s", (int)sizeof key - 1, m->host);
     host *h = host_get(l, key);
+    if (m->interval_ms > h->interval_ms) h->interval_ms = m->interval_ms;
     waiter *w = malloc(sizeof *w);
     if (!w) tr_crash("rate limiter: out of memory");
     w->from = from;
@@ -133,16 +135,6 @@ static void handle_call(const tr_msg *req, tr_gen_from from, void *state, tr_gen
     l->waiting++;
     grant(l, h);
     out->action = TR_GEN_NOREPLY; /* answered by grant(), now or later */
-}
-
-static void handle_cast(const tr_msg *req, void *state, tr_gen_ret *out) {
-    (void)out;
-    limiter *l = state;
-    if (req->tag == TW_TAG_SET_INTERVAL && req->len == sizeof(tw_interval_msg)) {
-        const tw_interval_msg *m = req->data;
-        host *h = host_get(l, m->host);
-        if (m->interval_ms > h->interval_ms) h->interval_ms = m->interval_ms;
-    }
 }
 
 static void handle_info(const tr_msg *msg, void *state, tr_gen_ret *out) {
@@ -189,7 +181,6 @@ static const tr_gen_callbacks limiter_cb = {
     .entry = "rate_limiter",
     .init = init,
     .handle_call = handle_call,
-    .handle_cast = handle_cast,
     .handle_info = handle_info,
     .terminate = terminate,
 };
@@ -199,17 +190,14 @@ int tw_limiter_start(void *cfg, tr_pid *pid, const tr_reason **why) {
     return tr_gen_start_link(&limiter_cb, cfg, &(tr_gen_opts){.name = TW_LIMITER_NAME}, pid, why);
 }
 
-int tw_limiter_acquire(tr_pid limiter, const char *host) {
+int tw_limiter_acquire(tr_pid limiter, const char *host, int64_t interval_ms) {
+    tw_acquire_msg m = {.interval_ms = interval_ms};
+    snprintf(m.host, sizeof m.host, "%s", host);
     tr_msg *reply = NULL;
     const tr_reason *why = NULL;
-    int rc = tr_gen_call(limiter, TW_TAG_ACQUIRE, host, strlen(host), TR_INFINITY, &reply, &why);
+    int rc = tr_gen_call(limiter, TW_TAG_ACQUIRE, &m, sizeof m, TR_INFINITY, &reply, &why);
     tr_msg_free(reply);
     tr_reason_unref(why);
     return rc;
 }
 
-void tw_limiter_set_interval(tr_pid limiter, const char *host, int64_t interval_ms) {
-    tw_interval_msg m = {.interval_ms = interval_ms};
-    snprintf(m.host, sizeof m.host, "%s", host);
-    tr_gen_cast(limiter, TW_TAG_SET_INTERVAL, &m, sizeof m);
-}

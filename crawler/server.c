@@ -437,10 +437,7 @@ static void on_robots(server *s, flight *f, const tw_result *res, const char *bo
     bool reachable = r && tw_robots_get_state(r) != TW_ROBOTS_UNREACHABLE;
     tw_frontier_robots(s->frontier, f->host, r, tr_now_ms()); /* takes r */
     int64_t ms = delay > 0 ? (int64_t)(delay * 1000.0 + 0.5) : 0;
-    if (ms > 0) {
-        tw_frontier_set_interval(s->frontier, f->host, ms);
-        tw_limiter_set_interval(s->limiter, f->host, ms);
-    }
+    if (ms > 0) tw_frontier_set_interval(s->frontier, f->host, ms); /* Downloaders tell the limiter */
     /* Kept so that a resumed crawl obeys it without fetching it again (within its
      * 24 hours); an unreachable one is fetched again anyway. */
     if (reachable && s->store)
@@ -514,6 +511,7 @@ static bool start_downloader(server *s, tw_frontier_item *it, tw_job_kind kind, 
     if (s->cfg->warc && !s->warc_writer) s->warc_writer = tr_whereis(TW_WARC_NAME);
     job->warc_writer = s->warc_writer;
     job->kind = kind;
+    job->interval_ms = tw_frontier_interval(s->frontier, host);
     job->attempt = it->attempts;
     job->timeout_ms = (int64_t)(s->cfg->timeout_s * 1000.0);
     job->max_bytes = s->cfg->max_bytes;

@@ -379,6 +379,35 @@ static void test_robots_txt_is_stored_and_obeyed_after_resume(void **state) {
     ts_stop(ts);
 }
 
+/* A stored Crawl-delay holds from the first request of a resumed run (whose robots.txt
+ * comes from the store, not the network): the rate limiter hears it with each request,
+ * and the host's first start waits one interval after the restart. */
+static void test_stored_crawl_delay_is_obeyed_after_resume(void **state) {
+    (void)state;
+    int delay = 0;
+    char seed[128];
+    ts_server *ts = site(&delay, seed, sizeof seed);
+    ts_route(ts, "/robots.txt", &(ts_spec){.kind = TS_STATIC, .content_type = "text/plain",
+                                           .body = "User-agent: *\nCrawl-delay: 0.15\n"});
+    const char *out = tc_outdir("crawl_delay");
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--rate", "0", "--per-host", "8", "--max-pages", "3",
+                            "-o", out, seed, NULL), 0);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 1);
+    ts_reset_stats(ts);
+    int64_t resumed = now_ms();
+    assert_int_equal(tc_run(NULL, 0, "crawl", "--quiet", "--max-pages", "7", "-o", out, NULL), 0);
+    assert_int_equal(ts_count(ts, "/robots.txt"), 0); /* the stored one stands */
+    ts_logged r[16];
+    int n = ts_requests(ts, NULL, r, 16);
+    assert_int_equal(n, 4);
+    assert_true(r[0].t_ms - resumed >= 140);
+    for (int i = 1; i < n; i++)
+        if (r[i].t_ms - r[i - 1].t_ms < 140)
+            fail_msg("requests %d and %d %lld ms apart (Crawl-delay 150 ms)", i - 1, i,
+                     (long long)(r[i].t_ms - r[i - 1].t_ms));
+    ts_stop(ts);
+}
+
 /* SIGINT stops the crawl in order within 2 s with status 130; resuming finishes it. */
 static void test_sigint_exits_130_quickly_and_resumes(void **state) {
     (void)state;
@@ -526,6 +555,7 @@ int main(void) {
         cmocka_unit_test(test_torn_warc_tail_is_repaired_on_resume),
         cmocka_unit_test(test_warc_write_error_is_fatal_and_records_precede_lines),
         cmocka_unit_test(test_robots_txt_is_stored_and_obeyed_after_resume),
+        cmocka_unit_test(test_stored_crawl_delay_is_obeyed_after_resume),
         cmocka_unit_test(test_sigint_exits_130_quickly_and_resumes),
         cmocka_unit_test(test_second_trawl_on_same_dir_is_refused),
         cmocka_unit_test(test_foreign_or_unwritable_out_exits_1),
