@@ -166,6 +166,63 @@ static void test_extra_request_headers_are_sent(void **state) {
     rt_run(1, root_extra_header, NULL);
 }
 
+/* ---------------------------------------------------------------- the request head as sent */
+
+/* Whether r's request head is, byte for byte, the head of the latest request the server
+ * got for path. */
+static bool head_is_wire(const tw_response *r, ts_server *ts, const char *path) {
+    static char raw[16384];
+    int n = ts_count(ts, path);
+    long len = n > 0 ? ts_raw_head(ts, path, n - 1, raw, sizeof raw) : -1;
+    return len > 0 && (size_t)len <= sizeof raw && bin_eq(r->req_headers, raw, (size_t)len);
+}
+
+static void root_head_is_wire(void *arg) {
+    (void)arg;
+    tw_fetcher f = start_fetcher(1);
+    /* A new connection, then the same one again. */
+    for (int i = 0; i < 2; i++) {
+        tw_response *r = fetch(&f, (fetch_args){.ts = ts1, .path = "/hello?x=1"});
+        CHECK(r->err == TW_FETCH_OK && r->status == 200);
+        CHECK(head_is_wire(r, ts1, "/hello"));
+        tw_response_free(r);
+    }
+    tw_response *r = fetch(&f, (fetch_args){.ts = ts1, .path = "/hello", .header = "If-None-Match: \"abc\""});
+    CHECK(r->err == TW_FETCH_OK && head_is_wire(r, ts1, "/hello"));
+    tw_response_free(r);
+    /* The server drops the connection after answering: the next request goes out on a
+     * new one. */
+    r = fetch(&f, (fetch_args){.ts = ts1, .path = "/close-after"});
+    CHECK(r->err == TW_FETCH_OK && head_is_wire(r, ts1, "/close-after"));
+    tw_response_free(r);
+    r = fetch(&f, (fetch_args){.ts = ts1, .path = "/hello"});
+    CHECK(r->err == TW_FETCH_OK && head_is_wire(r, ts1, "/hello"));
+    tw_response_free(r);
+    /* A reset on the kept-alive connection: libcurl sends the request again on a new
+     * one by itself; the head kept is the last one sent. */
+    r = fetch(&f, (fetch_args){.ts = ts1, .path = "/reset"});
+    CHECK(r->err == TW_FETCH_RESET || r->err == TW_FETCH_CLOSED);
+    CHECK(ts_count(ts1, "/reset") >= 1 && head_is_wire(r, ts1, "/reset"));
+    tw_response_free(r);
+    r = fetch(&f, (fetch_args){.ts = ts1, .path = "/hello"});
+    CHECK(r->err == TW_FETCH_OK && head_is_wire(r, ts1, "/hello"));
+    tw_response_free(r);
+    tw_fetch_stop(&f);
+}
+
+static void test_request_head_is_the_bytes_sent(void **state) {
+    (void)state;
+    ts_reset_stats(ts1);
+    rt_run(2, root_head_is_wire, NULL);
+    /* One connection for the first four, a new one after the server dropped it. */
+    ts_logged lg[8];
+    assert_true(ts_requests(ts1, NULL, lg, 8) >= 7);
+    assert_int_equal(lg[1].conn_id, lg[0].conn_id);
+    assert_int_equal(lg[3].conn_id, lg[0].conn_id);
+    assert_int_not_equal(lg[4].conn_id, lg[3].conn_id);
+    assert_int_equal(lg[5].conn_id, lg[4].conn_id);
+}
+
 /* ---------------------------------------------------------------- connections */
 
 static void root_keepalive(void *arg) {
@@ -772,6 +829,7 @@ static int setup(void **state) {
     ts_route(ts1, "/hang", &(ts_spec){.kind = TS_HANG});
     ts_route(ts1, "/cut", &(ts_spec){.kind = TS_CUT, .length = 1000, .sent = 10});
     ts_route(ts1, "/garbage", &(ts_spec){.kind = TS_GARBAGE, .length = 300});
+    ts_route(ts1, "/close-after", &(ts_spec){.kind = TS_CLOSE_AFTER, .body = "bye"});
     return 0;
 }
 
@@ -787,6 +845,7 @@ int main(void) {
         cmocka_unit_test(test_200_with_headers_body_type_and_timings),
         cmocka_unit_test(test_another_host_works),
         cmocka_unit_test(test_extra_request_headers_are_sent),
+        cmocka_unit_test(test_request_head_is_the_bytes_sent),
         cmocka_unit_test(test_sequential_fetches_reuse_one_connection),
         cmocka_unit_test(test_100_concurrent_fetches_overlap_at_the_server),
         cmocka_unit_test(test_fetch_blocks_only_its_process),

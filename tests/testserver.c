@@ -45,6 +45,8 @@ struct ts_server {
     /* Everything below is under lock. */
     route *routes;
     ts_logged *log;
+    char **raw;      /* raw[i]: the head of log[i] as received (raw_len[i] bytes) */
+    size_t *raw_len;
     int nlog, caplog;
     int inflight, max_inflight;
     int connections, next_conn_id;
@@ -303,6 +305,7 @@ static after behave(conn *c, route *rt, const ts_request *req, bool client_close
     after how = KEEP;
     switch (s->kind) {
     case TS_STATIC:
+    case TS_CLOSE_AFTER:
         if (s->content_type || s->body) ts_add_header(&r, "Content-Type", "%s", s->content_type ? s->content_type : "text/html");
         if (s->header) {
             append(&r.head, &r.head_len, s->header, strlen(s->header));
@@ -310,6 +313,7 @@ static after behave(conn *c, route *rt, const ts_request *req, bool client_close
         }
         if (s->body) ts_set_body(&r, s->body, s->body_len);
         how = respond(c, &r, client_close);
+        if (s->kind == TS_CLOSE_AFTER) how = CLOSE;
         break;
     case TS_FAIL_THEN: {
         pthread_mutex_lock(&c->ts->lock);
@@ -472,7 +476,7 @@ static route *find_route(ts_server *ts, const char *path) {
     return best;
 }
 
-static void log_request(ts_server *ts, const ts_request *req) {
+static void log_request(ts_server *ts, const ts_request *req, const char *raw, size_t raw_len) {
     ts_logged e = {.t_ms = req->t_ms, .conn_id = req->conn_id};
     snprintf(e.method, sizeof e.method, "%s", req->method);
     snprintf(e.target, sizeof e.target, "%s", req->target);
@@ -482,8 +486,13 @@ static void log_request(ts_server *ts, const ts_request *req) {
     if (ts->nlog == ts->caplog) {
         ts->caplog = ts->caplog ? ts->caplog * 2 : 256;
         ts->log = realloc(ts->log, (size_t)ts->caplog * sizeof *ts->log);
-        if (!ts->log) abort();
+        ts->raw = realloc(ts->raw, (size_t)ts->caplog * sizeof *ts->raw);
+        ts->raw_len = realloc(ts->raw_len, (size_t)ts->caplog * sizeof *ts->raw_len);
+        if (!ts->log || !ts->raw || !ts->raw_len) abort();
     }
+    if (!(ts->raw[ts->nlog] = malloc(raw_len ? raw_len : 1))) abort();
+    memcpy(ts->raw[ts->nlog], raw, raw_len);
+    ts->raw_len[ts->nlog] = raw_len;
     ts->log[ts->nlog++] = e;
     if (++ts->inflight > ts->max_inflight) ts->max_inflight = ts->inflight;
     pthread_mutex_unlock(&ts->lock);
@@ -495,8 +504,9 @@ static after serve_one(conn *c) {
     while (!(end = memmem(c->buf, c->have, "\r\n\r\n", 4)))
         if (!fill(c)) return CLOSE;
     size_t head_len = (size_t)(end - c->buf) + 4;
-    char head[HEAD_MAX + 1];
+    char head[HEAD_MAX + 1], raw[HEAD_MAX];
     memcpy(head, c->buf, head_len);
+    memcpy(raw, c->buf, head_len);
     head[head_len - 2] = 0; /* keep the last header's CRLF for ts_header */
     drop(c, head_len);
 
@@ -526,7 +536,7 @@ static after serve_one(conn *c) {
     }
 
     ts_server *ts = c->ts;
-    log_request(ts, &req);
+    log_request(ts, &req, raw, head_len);
     pthread_mutex_lock(&ts->lock);
     route *rt = find_route(ts, path);
     pthread_mutex_unlock(&ts->lock);
@@ -674,6 +684,9 @@ void ts_stop(ts_server *ts) {
         next = r->next;
         free_route(r);
     }
+    for (int i = 0; i < ts->nlog; i++) free(ts->raw[i]);
+    free(ts->raw);
+    free(ts->raw_len);
     free(ts->log);
     pthread_mutex_destroy(&ts->lock);
     pthread_cond_destroy(&ts->idle);
@@ -755,6 +768,21 @@ int ts_requests(ts_server *ts, const char *path, ts_logged *out, int max) {
     return n;
 }
 
+long ts_raw_head(ts_server *ts, const char *path, int i, char *buf, size_t n) {
+    long len = -1;
+    pthread_mutex_lock(&ts->lock);
+    for (int k = 0; k < ts->nlog; k++) {
+        if (path && !path_is(ts->log[k].target, path)) continue;
+        if (i-- > 0) continue;
+        size_t m = ts->raw_len[k] < n ? ts->raw_len[k] : n;
+        if (m) memcpy(buf, ts->raw[k], m);
+        len = (long)ts->raw_len[k];
+        break;
+    }
+    pthread_mutex_unlock(&ts->lock);
+    return len;
+}
+
 int ts_inflight(ts_server *ts) {
     pthread_mutex_lock(&ts->lock);
     int n = ts->inflight;
@@ -778,6 +806,7 @@ int ts_connections(ts_server *ts) {
 
 void ts_reset_stats(ts_server *ts) {
     pthread_mutex_lock(&ts->lock);
+    for (int i = 0; i < ts->nlog; i++) free(ts->raw[i]);
     ts->nlog = 0;
     ts->max_inflight = ts->inflight;
     ts->connections = 0;

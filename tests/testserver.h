@@ -90,6 +90,8 @@ typedef enum ts_kind {
                        /trapN+1 and /trapN+2, without end (any prefix works the same) */
     TS_DIR,         /* serves files under directory `dir` on a prefix route "/site*": "/site/a.html"
                        reads dir/a.html; "/site/" or a directory serves index.html; ".." gets 403 */
+    TS_CLOSE_AFTER, /* as TS_STATIC, then closes the connection without having said so (no
+                       "Connection: close"): a kept-alive connection the server drops idle */
 } ts_kind;
 
 typedef struct ts_spec {
@@ -148,6 +150,10 @@ int ts_count(ts_server *ts, const char *path);
 /* Copies up to max logged requests whose path is `path` (NULL: all) into out, oldest
  * first; returns how many there are (may exceed max). */
 int ts_requests(ts_server *ts, const char *path, ts_logged *out, int max);
+/* Copies into buf (n bytes, truncated) the head of the i-th request (0 = oldest) whose
+ * path is `path` (NULL: all) exactly as it came off the wire: request line, header
+ * lines, the empty line. Returns its whole length, or -1 if there is no such request. */
+long ts_raw_head(ts_server *ts, const char *path, int i, char *buf, size_t n);
 /* Requests being answered right now (a hanging one counts until its client goes away). */
 int ts_inflight(ts_server *ts);
 /* The most requests being answered at the same time since start or the last reset. */
