@@ -471,6 +471,30 @@ static void root_big(void *arg) {
     tw_response_free(r);
 }
 
+/* A body of many receive buffers, and one of a few bytes more than one, arrive whole. */
+static void root_big_whole(void *arg) {
+    (void)arg;
+    tw_fetcher f = start_fetcher(1);
+    size_t lens[] = {1000003, 65537, 16385};
+    for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "/big-%zu", lens[k]);
+        tw_response *r = fetch(&f, (fetch_args){.ts = ts1, .path = path});
+        CHECK(r->err == TW_FETCH_OK && r->status == 200 && !r->truncated);
+        CHECK(tr_bin_len(r->body) == lens[k]);
+        const char *p = tr_bin_data(r->body);
+        bool ok = tr_bin_len(r->body) == lens[k];
+        for (size_t i = 0; ok && i < lens[k]; i++) ok = p[i] == (char)('a' + i % (64 * 1024) % 26);
+        CHECK(ok);
+        tw_response_free(r);
+    }
+}
+
+static void test_big_body_arrives_whole(void **state) {
+    (void)state;
+    rt_run(1, root_big_whole, NULL);
+}
+
 static void test_big_body_is_truncated_at_max_bytes(void **state) {
     (void)state;
     rt_run(1, root_big, NULL);
@@ -821,6 +845,9 @@ static int setup(void **state) {
                                      .body_len = sizeof brotli_page});
     ts_route(ts1, "/bomb", &(ts_spec){.kind = TS_GZIP_BOMB, .length = BOMB_BYTES});
     ts_route(ts1, "/big", &(ts_spec){.kind = TS_BIG, .length = 8u << 20});
+    ts_route(ts1, "/big-1000003", &(ts_spec){.kind = TS_BIG, .length = 1000003});
+    ts_route(ts1, "/big-65537", &(ts_spec){.kind = TS_BIG, .length = 65537});
+    ts_route(ts1, "/big-16385", &(ts_spec){.kind = TS_BIG, .length = 16385});
     ts_route(ts1, "/redirect", &(ts_spec){.kind = TS_REDIRECT, .location = "/target"});
     ts_route(ts1, "/target", &(ts_spec){.kind = TS_STATIC, .body = "target"});
     ts_route(ts1, "/unavailable", &(ts_spec){.kind = TS_STATIC, .status = 503});
@@ -853,6 +880,7 @@ int main(void) {
         cmocka_unit_test(test_brotli_is_decoded),
         cmocka_unit_test(test_gzip_bomb_is_truncated_with_bounded_memory),
         cmocka_unit_test(test_big_body_is_truncated_at_max_bytes),
+        cmocka_unit_test(test_big_body_arrives_whole),
         cmocka_unit_test(test_redirect_404_503_429_are_responses),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_connection_reset),
