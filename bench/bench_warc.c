@@ -13,7 +13,7 @@
 #include "warc.h"
 
 /*
- * Usage: build/bench/bench_warc [SITE_DIR] [ROUNDS]
+ * Usage: build/bench/bench_warc [SITE_DIR] [ROUNDS] [encode]
  * SITE_DIR holds the pages of /work/shared/bench/gensite.py
  * (python3 /work/shared/bench/gensite.py --pages 2000 --out /tmp/warcsite; the default).
  * Each page becomes one exchange (a 200 with a typical request and response head).
@@ -29,7 +29,8 @@
  *   encode    - tw_warc_encode_exchange at encoder levels 1, 3, 6 (igzip 1, 2, 3; warc.h):
  *               two records, two SHA-1s, two gzip members
  *   write     - tw_warc_write_exchange at the default level into a temporary directory
- * and the size of the output as a share of the pages.
+ * and the size of the output as a share of the pages. With a third argument "encode",
+ * only the encode at the default level runs (for profiling and quick A/B runs).
  */
 
 typedef struct page {
@@ -315,6 +316,13 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         total += pages[i].len;
     printf("%d pages, %.1f KB on average, %d rounds\n", n, (double)total / n / 1e3, rounds);
+    if (argc > 3 && strcmp(argv[3], "encode") == 0) {
+        bench_encode(pages, n, rounds, TW_WARC_DEFAULT_LEVEL);
+        for (int i = 0; i < n; i++)
+            free(pages[i].data);
+        free(pages);
+        return 0;
+    }
     bench_compress(pages, n, rounds, -1);
     for (int level = 0; level <= 3; level++)
         bench_compress(pages, n, rounds, level);
