@@ -74,6 +74,16 @@ int tw_warc_encoder_new(int level, tw_warc_encoder **out);
 /* Frees an encoder and its buffers. NULL is a no-op. */
 void tw_warc_encoder_free(tw_warc_encoder *e);
 
+/* What an encoder has done so far (for tests and benchmarks). */
+typedef struct tw_warc_encoder_stats {
+    uint64_t records;         /* records (gzip members) encoded */
+    uint64_t learned;         /* Huffman codes learned from records (default level only) */
+    uint64_t learned_records; /* records compressed with a learned code */
+} tw_warc_encoder_stats;
+
+/* Copies e's counters into *out. Does not block; e must not be in use by another thread. */
+void tw_warc_encoder_get_stats(const tw_warc_encoder *e, tw_warc_encoder_stats *out);
+
 /*
  * Encodes an exchange as two gzip members, a request record then a response record
  * (each naming the other in WARC-Concurrent-To, with fresh random record IDs).
