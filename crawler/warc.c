@@ -408,19 +408,20 @@ void tw_warc_sha1_label_pair(const void *a, size_t la, const void *b, size_t lb,
 /*
  * At the default level, records of SMALL_RECORD bytes or more go through igzip's level 0
  * with a Huffman code LEARNED from earlier records of the same kind, not igzip's level 1,
- * which builds a code for every member. Level 1 spends ~12 us of a 16 KB page finding
- * and building that code; level 0 with a code learned from pages like it writes output
- * within ~0.3% (generated pages) to ~1.3% (real HTML of many sites) of level 1's,
- * where igzip's generic level-0 code is ~3% larger. A kind is the response's media
- * type and content coding (or the WARC type of other records): each has its own table
- * in a small per-encoder cache, so a crawl that moves from HTML to JSON or images gets
- * a new table at its first record of the new kind. A table is learned again after
- * 1, 2, 4 ... LEARN_EVERY records of its kind (at first often, while one page is all it
- * has seen), from the record at hand (its first LEARN_BYTES) folded into the halved
- * counts of before, so it follows a drifting mix. Learning costs ~one more level-0 pass.
+ * which builds a code for every member (~12 us of a 16 KB page, with its costlier
+ * search). A kind is the response's media type and content coding (or the WARC type of
+ * other records); each has its code in a small per-encoder cache (the oldest goes), so
+ * a crawl that moves from HTML to JSON or images gets a code for the new kind from its
+ * first record. A code is learned again after 1, 2, 4 ... LEARN_EVERY records of its
+ * kind (often at first, while one record is all it has seen): from the record at hand
+ * (its first LEARN_BYTES) added to 7/8 of the counts of before, so it stands for the
+ * recent mix of pages rather than the last one and still follows a drift. Learning
+ * costs about one more level-0 pass, ~1 us a page spread over LEARN_EVERY records.
+ * Learning every 16 records wrote no smaller files; halving the counts, or learning
+ * every 64, wrote up to 0.3 points more. Counts stay under 8 * LEARN_BYTES: 32 bits.
  */
 #define LEARN_SLOTS 4
-#define LEARN_EVERY 64
+#define LEARN_EVERY 32
 #define LEARN_BYTES 65536
 
 typedef struct learned {
@@ -581,9 +582,9 @@ static struct isal_hufftables *learned_table(tw_warc_encoder *e, uint32_t key, c
         memset(h, 0, sizeof *h);
         isal_update_histogram((uint8_t *)(uintptr_t)in, (int)(n < LEARN_BYTES ? n : LEARN_BYTES), h);
         for (int i = 0; i < ISAL_DEF_LIT_LEN_SYMBOLS; i++)
-            h->lit_len_histogram[i] = k->lit[i] = (uint32_t)(k->lit[i] / 2 + h->lit_len_histogram[i]);
+            h->lit_len_histogram[i] = k->lit[i] = (uint32_t)(k->lit[i] * 7 / 8 + h->lit_len_histogram[i]);
         for (int i = 0; i < ISAL_DEF_DIST_SYMBOLS; i++)
-            h->dist_histogram[i] = k->dist[i] = (uint32_t)(k->dist[i] / 2 + h->dist_histogram[i]);
+            h->dist_histogram[i] = k->dist[i] = (uint32_t)(k->dist[i] * 7 / 8 + h->dist_histogram[i]);
         k->ready = isal_create_hufftables(&k->table, h) == 0; /* every symbol gets a code */
         k->left = k->every;
         if (k->every < LEARN_EVERY)
