@@ -19,31 +19,41 @@
 #include <zlib.h>
 
 /*
- * Compression is ISA-L's igzip (isal_deflate_stateless, one gzip member per record);
- * encoder levels 1..12 keep libdeflate's scale and map to igzip 1 (level 1, the
- * default), 2 (levels 2..5), 3 (6..12). Measured with bench/bench_warc.c: 2000
- * generated 16 KB HTML pages, per CPU-second of one thread, gcc -O2, 2-core AMD EPYC
- * VM shared with other work (figures move by +-10%; best of several runs):
+ * Compression is ISA-L's igzip (isal_deflate_stateless, one gzip member per record).
+ * Encoder levels 1..12 keep libdeflate's scale: level 1 (the default) is igzip's
+ * level 0 with Huffman codes learned from the crawl's own records (see LEARN_EVERY),
+ * levels 2..5 igzip 2 and 6..12 igzip 3 (a code built for each record). Measured with
+ * bench/bench_warc.c: 2000 generated 16 KB HTML pages, per CPU-second of one thread,
+ * gcc -O2, 2-core AMD EPYC (Zen 5) VM shared with other work (figures move by +-10%:
+ * medians of 5 to 9 runs, alternating where two builds are compared):
  *   compression alone    MB/s   us/page   output (share of the pages)
- *     libdeflate 1        ~240     ~67      28.7%   (what this file used before)
- *     igzip 0             ~500     ~32      33.1%
- *     igzip 1             ~400     ~41      30.1%
- *     igzip 2             ~390     ~42      30.1%   (the same as 1 on pages this size)
- *     igzip 3             ~310     ~52      29.3%
- *   both SHA-1s of a response: OpenSSL EVP one after the other ~21 us, side by side ~13 us
- *   tw_warc_encode_exchange (two records, digests, members), alternating runs:
- *     before, libdeflate 1:   ~95 us a page, ~10,500 pages/s, output 31.5%
- *     now, level 1:           ~58 us a page, ~17,000 pages/s, output 33.0%
- *     level 3 (igzip 2): ~65 us, 32.8%     level 6 (igzip 3): ~77 us, 32.0%
- * igzip 1 is the default: 40% less CPU than libdeflate 1 for output ~5% larger. igzip 0
- * would save another ~9 us a page but write files 10% larger; igzip 3 costs ~12 us
- * more to save under 3%. Around the compressor: both SHA-1s run interleaved on SHA-NI
- * over the block where it lies in the record (elsewhere OpenSSL EVP, its digest fetched
- * once); small records at level 1 use a fixed Huffman code (SMALL_RECORD) instead of
- * building one (~6 us each); record IDs come from a pool of random bytes (one
- * getrandom() per 32 IDs: two a page cost ~2.6 us) and are formatted without printf.
- * The crawler encodes on its worker threads (tw_warc_encode_exchange) and leaves the
- * writer only the write().
+ *     libdeflate 1        ~230     ~70      28.7%   (what this file used first)
+ *     igzip 0             ~490     ~33      33.1%   (igzip's generic code)
+ *     igzip 0, learned    ~490     ~33      30.7%   (a code learned from 8 pages)
+ *     igzip 1             ~375     ~43      30.1%
+ *     igzip 2             ~360     ~44      30.1%   (the same as 1 on pages this size)
+ *     igzip 3             ~290     ~55      29.3%
+ *   both SHA-1s of a response: OpenSSL EVP one after the other ~20 us, side by side ~13.5 us
+ *   tw_warc_encode_exchange (two records, digests, members):
+ *     libdeflate 1:                    ~95 us a page, output 31.5%
+ *     igzip 1 (the default until now): ~64 us a page, output 33.0%
+ *     now, level 1 (learned codes):    ~53 us a page, output 33.3%
+ *     level 2 (igzip 2): ~66 us, 32.8%     level 6 (igzip 3): ~78 us, 32.0%
+ *   on 1406 real HTML pages of mixed sites (rustdoc, Debian docs; 17 KB on average):
+ *     igzip 1 ~62 us, 30.9%; learned codes ~50 us, 31.9%
+ *   on 1000 gzip-coded pages (5 KB, as servers mostly send them): igzip 1 ~32 us,
+ *     learned codes ~16 us, output 0.4% larger
+ * Learned codes save ~11 us of a 16 KB page (-18%) for output up to 1 point larger:
+ * level 1 no longer searches as hard nor builds a code per member. Of what is left,
+ * level-0 deflate is ~55%, the SHA-1 pair ~25%, copying the body into the record ~2%,
+ * learning ~2%. The SHA-1 pair runs within ~15% of the latency bound of two chains of
+ * sha1rnds4 (~1.9 ns each here; reordering the rounds and the schedule gained nothing).
+ * Around the compressor: both SHA-1s run interleaved on SHA-NI over the block where it
+ * lies in the record (elsewhere OpenSSL EVP, its digest fetched once); small records use
+ * a fixed code made from header text (SMALL_RECORD); record IDs come from a pool of
+ * random bytes (one getrandom() per 32 IDs: two a page cost ~2.6 us) and are formatted
+ * without printf. The crawler encodes on its worker threads (tw_warc_encode_exchange)
+ * and leaves the writer only the write().
  */
 
 #define SHA1_LEN 20

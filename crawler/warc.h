@@ -22,9 +22,12 @@
 /*
  * Compression level used unless told otherwise. Levels keep libdeflate's scale
  * (1..12, higher = smaller files for more CPU) and map onto ISA-L igzip's levels:
- * 1 -> igzip 1, 2..5 -> igzip 2, 6..12 -> igzip 3. Measured by bench/bench_warc.c on
- * 16 KB HTML pages, level 1 encodes ~17,000 pages/s per core (~57 us a page) and
- * levels 6..12 ~25% slower for files ~3% smaller; see the top of warc.c for the figures.
+ * 1 -> igzip 0 with Huffman codes each encoder learns from the records it has seen
+ * (one per kind of content), 2..5 -> igzip 2, 6..12 -> igzip 3. Measured by
+ * bench/bench_warc.c on 16 KB HTML pages, level 1 encodes ~19,000 pages/s per core
+ * (~53 us a page), level 2 ~20% slower for files ~0.5 points smaller (about what level 1
+ * wrote before it learned codes), levels 6..12 ~45% slower for files ~1.3 points
+ * smaller; see the top of warc.c for the figures.
  */
 #define TW_WARC_DEFAULT_LEVEL 1
 /* Largest decompressed record tw_warc_reader accepts unless told otherwise. */
@@ -58,9 +61,11 @@ typedef struct tw_warc_exchange {
 } tw_warc_exchange;
 
 /*
- * Turns exchanges into bytes: owns a compressor and scratch buffers, so one
- * encoder per thread lets compression run off the writer's thread. Records
- * need nothing from the file they land in, so encoded bytes may go to any writer.
+ * Turns exchanges into bytes: owns a compressor, its learned Huffman codes and scratch
+ * buffers, so one encoder per thread lets compression run off the writer's thread (an
+ * encoder may pass between threads, one user at a time). Records need nothing from the
+ * file they land in or from each other, so encoded bytes may go to any writer: every
+ * record is an independent gzip member whatever code compressed it.
  */
 typedef struct tw_warc_encoder tw_warc_encoder;
 
