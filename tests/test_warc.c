@@ -1037,6 +1037,40 @@ static void warcio_check_fails_on_a_wrong_digest(void **state)
     remove_tree(dir);
 }
 
+/* Records compressed with learned codes (HTML, JSON, random bytes, by turns) read back in warcio too. */
+static void warcio_reads_records_compressed_with_learned_codes(void **state)
+{
+    (void)state;
+    warcio_require();
+    char *dir = make_tmpdir();
+    tw_warc *w;
+    assert_int_equal(tw_warc_open(dir, NULL, &w), 0);
+    static const char *heads[] = {"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\r\n"};
+    uint8_t *body = malloc(20000);
+    assert_non_null(body);
+    for (int i = 0; i < 30; i++) {
+        tw_warc_exchange x = {0};
+        x.target_uri = "http://example.com/learned";
+        x.request = "GET /learned HTTP/1.1\r\nHost: example.com\r\n\r\n";
+        x.request_len = strlen(x.request);
+        x.response_head = heads[i % 3 == 2 && i > 15 ? 2 : i % 2];
+        x.response_head_len = strlen(x.response_head);
+        x.body_len = 3000 + 571 * (size_t)i;
+        make_body(body, x.body_len, i % 3 == 2 && i > 15 ? 2 : i % 2, (uint64_t)i + 7);
+        x.body = body;
+        x.date.tv_sec = 1795583700 + i;
+        assert_int_equal(tw_warc_write_exchange(w, &x), 0);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tw_warc_path(w));
+    assert_int_equal(tw_warc_close(w), 0);
+    assert_int_equal(warc_check(path), 0);
+    free(body);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1059,6 +1093,7 @@ int main(void)
         cmocka_unit_test(plain_streams_parse_and_digests_are_checked),
         cmocka_unit_test(warcio_reads_every_file_and_confirms_the_digests),
         cmocka_unit_test(warcio_check_fails_on_a_wrong_digest),
+        cmocka_unit_test(warcio_reads_records_compressed_with_learned_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
