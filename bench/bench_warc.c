@@ -13,7 +13,7 @@
 #include "warc.h"
 
 /*
- * Usage: build/bench/bench_warc [SITE_DIR] [ROUNDS]
+ * Usage: build/bench/bench_warc [SITE_DIR] [ROUNDS] [encode]
  * SITE_DIR holds the pages of /work/shared/bench/gensite.py
  * (python3 /work/shared/bench/gensite.py --pages 2000 --out /tmp/warcsite; the default).
  * Each page becomes one exchange (a 200 with a typical request and response head).
@@ -22,14 +22,18 @@
  * pages/s and microseconds of CPU per page:
  *   compress  - one gzip member of each page (with a record-header-sized prefix) alone:
  *               igzip levels 0..3 (isal_deflate_stateless, what warc.c uses) beside
- *               libdeflate level 1 (what warc.c used before), so the choice can be re-checked
+ *               libdeflate level 1 (what warc.c used before), so the choice can be re-checked,
+ *               and igzip level 0 with a code learned from the first pages (warc.c's way)
  *   sha1      - the two SHA-1s of a response record (block and payload): OpenSSL EVP one
  *               after the other, and tw_warc_sha1_label_pair (two SHA-NI lanes side by
  *               side where the CPU has them: what the encoder uses)
- *   encode    - tw_warc_encode_exchange at encoder levels 1, 3, 6 (igzip 1, 2, 3; warc.h):
- *               two records, two SHA-1s, two gzip members
+ *   encode    - tw_warc_encode_exchange at encoder levels 1, 2, 6 (level 1: igzip 0 with
+ *               codes learned per kind of record; 2: igzip 2, a code built per record, as
+ *               level 1 did before; 6: igzip 3; see warc.h): two records, two SHA-1s, two
+ *               gzip members, and how many codes the encoder learned
  *   write     - tw_warc_write_exchange at the default level into a temporary directory
- * and the size of the output as a share of the pages.
+ * and the size of the output as a share of the pages. With a third argument "encode",
+ * only the encode at the default level runs (for profiling and quick A/B runs).
  */
 
 typedef struct page {
@@ -116,7 +120,7 @@ static tw_warc_exchange exchange_of(const page *p, struct timespec date)
 
 static void report(const char *what, const char *how, double dt, uint64_t bytes, uint64_t pages, uint64_t packed)
 {
-    printf("%-9s %-24s %7.1f MB/s %8.0f pages/s %6.1f us/page", what, how, (double)bytes / dt / 1e6,
+    printf("%-9s %-28s %7.1f MB/s %8.0f pages/s %6.1f us/page", what, how, (double)bytes / dt / 1e6,
            (double)pages / dt, dt / (double)pages * 1e6);
     if (packed)
         printf("   output %.1f%% of pages", 100.0 * (double)packed / (double)bytes);
@@ -126,8 +130,10 @@ static void report(const char *what, const char *how, double dt, uint64_t bytes,
 /*
  * Compression alone: each page behind a record-header-sized prefix as one gzip member,
  * by igzip at isal_level (0..3) or, with isal_level < 0, by libdeflate at level 1.
+ * With learn, level 0 uses a code learned (before the clock starts) from the first
+ * 8 pages instead of igzip's generic one: what the encoder's learned codes can reach.
  */
-static void bench_compress(const page *pages, int n, int rounds, int isal_level)
+static void bench_compress(const page *pages, int n, int rounds, int isal_level, bool learn)
 {
     static const uint32_t level_buf_sizes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
                                                ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
@@ -137,7 +143,13 @@ static void bench_compress(const page *pages, int n, int rounds, int isal_level)
     struct isal_zstream *z = malloc(sizeof *z);
     size_t cap = 1 << 20;
     uint8_t *in = malloc(cap), *out = malloc(cap * 2);
-    if (!z || !in || !out || (lbs && !level_buf) || (isal_level < 0 && !c))
+    struct isal_huff_histogram *hist = calloc(1, sizeof *hist);
+    struct isal_hufftables *code = malloc(sizeof *code);
+    if (!z || !in || !out || (lbs && !level_buf) || (isal_level < 0 && !c) || !hist || !code)
+        exit(1);
+    for (int i = 0; learn && i < n && i < 8; i++)
+        isal_update_histogram(pages[i].data, (int)pages[i].len, hist);
+    if (learn && isal_create_hufftables(code, hist))
         exit(1);
     static const char prefix[] =
         "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:0b4a7f8e-2c1d-4e5f-9a0b-1c2d3e4f5a6b>\r\n"
@@ -160,6 +172,8 @@ static void bench_compress(const page *pages, int n, int rounds, int isal_level)
                 got = libdeflate_gzip_compress(c, in, len, out, cap * 2);
             } else {
                 isal_deflate_stateless_init(z);
+                if (learn)
+                    isal_deflate_set_hufftables(z, code, IGZIP_HUFFTABLE_CUSTOM);
                 z->level = (uint32_t)isal_level;
                 z->level_buf = level_buf;
                 z->level_buf_size = lbs;
@@ -183,11 +197,13 @@ static void bench_compress(const page *pages, int n, int rounds, int isal_level)
     if (isal_level < 0)
         snprintf(how, sizeof how, "libdeflate level 1");
     else
-        snprintf(how, sizeof how, "igzip level %d", isal_level);
+        snprintf(how, sizeof how, "igzip level %d%s", isal_level, learn ? ", learned code" : "");
     report("compress", how, dt, bytes, (uint64_t)n * (uint64_t)rounds, packed);
     if (c)
         libdeflate_free_compressor(c);
     free(level_buf);
+    free(hist);
+    free(code);
     free(z);
     free(in);
     free(out);
@@ -263,8 +279,10 @@ static void bench_encode(const page *pages, int n, int rounds, int level)
             packed += len;
         }
     double dt = now() - t0;
-    char how[32];
-    snprintf(how, sizeof how, "level %d", level);
+    tw_warc_encoder_stats st;
+    tw_warc_encoder_get_stats(e, &st);
+    char how[40];
+    snprintf(how, sizeof how, "level %d (%llu learned)", level, (unsigned long long)st.learned);
     report("encode", how, dt, bytes, (uint64_t)n * (uint64_t)rounds, packed);
     tw_warc_encoder_free(e);
 }
@@ -315,11 +333,19 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         total += pages[i].len;
     printf("%d pages, %.1f KB on average, %d rounds\n", n, (double)total / n / 1e3, rounds);
-    bench_compress(pages, n, rounds, -1);
+    if (argc > 3 && strcmp(argv[3], "encode") == 0) {
+        bench_encode(pages, n, rounds, TW_WARC_DEFAULT_LEVEL);
+        for (int i = 0; i < n; i++)
+            free(pages[i].data);
+        free(pages);
+        return 0;
+    }
+    bench_compress(pages, n, rounds, -1, false);
     for (int level = 0; level <= 3; level++)
-        bench_compress(pages, n, rounds, level);
+        bench_compress(pages, n, rounds, level, false);
+    bench_compress(pages, n, rounds, 0, true);
     bench_sha1(pages, n, rounds);
-    static const int levels[] = {1, 3, 6};
+    static const int levels[] = {1, 2, 6};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         bench_encode(pages, n, rounds, levels[i]);
     bench_write(pages, n, rounds, TW_WARC_DEFAULT_LEVEL);

@@ -19,31 +19,41 @@
 #include <zlib.h>
 
 /*
- * Compression is ISA-L's igzip (isal_deflate_stateless, one gzip member per record);
- * encoder levels 1..12 keep libdeflate's scale and map to igzip 1 (level 1, the
- * default), 2 (levels 2..5), 3 (6..12). Measured with bench/bench_warc.c: 2000
- * generated 16 KB HTML pages, per CPU-second of one thread, gcc -O2, 2-core AMD EPYC
- * VM shared with other work (figures move by +-10%; best of several runs):
+ * Compression is ISA-L's igzip (isal_deflate_stateless, one gzip member per record).
+ * Encoder levels 1..12 keep libdeflate's scale: level 1 (the default) is igzip's
+ * level 0 with Huffman codes learned from the crawl's own records (see LEARN_EVERY),
+ * levels 2..5 igzip 2 and 6..12 igzip 3 (a code built for each record). Measured with
+ * bench/bench_warc.c: 2000 generated 16 KB HTML pages, per CPU-second of one thread,
+ * gcc -O2, 2-core AMD EPYC (Zen 5) VM shared with other work (figures move by +-10%:
+ * medians of 5 to 9 runs, alternating where two builds are compared):
  *   compression alone    MB/s   us/page   output (share of the pages)
- *     libdeflate 1        ~240     ~67      28.7%   (what this file used before)
- *     igzip 0             ~500     ~32      33.1%
- *     igzip 1             ~400     ~41      30.1%
- *     igzip 2             ~390     ~42      30.1%   (the same as 1 on pages this size)
- *     igzip 3             ~310     ~52      29.3%
- *   both SHA-1s of a response: OpenSSL EVP one after the other ~21 us, side by side ~13 us
- *   tw_warc_encode_exchange (two records, digests, members), alternating runs:
- *     before, libdeflate 1:   ~95 us a page, ~10,500 pages/s, output 31.5%
- *     now, level 1:           ~58 us a page, ~17,000 pages/s, output 33.0%
- *     level 3 (igzip 2): ~65 us, 32.8%     level 6 (igzip 3): ~77 us, 32.0%
- * igzip 1 is the default: 40% less CPU than libdeflate 1 for output ~5% larger. igzip 0
- * would save another ~9 us a page but write files 10% larger; igzip 3 costs ~12 us
- * more to save under 3%. Around the compressor: both SHA-1s run interleaved on SHA-NI
- * over the block where it lies in the record (elsewhere OpenSSL EVP, its digest fetched
- * once); small records at level 1 use a fixed Huffman code (SMALL_RECORD) instead of
- * building one (~6 us each); record IDs come from a pool of random bytes (one
- * getrandom() per 32 IDs: two a page cost ~2.6 us) and are formatted without printf.
- * The crawler encodes on its worker threads (tw_warc_encode_exchange) and leaves the
- * writer only the write().
+ *     libdeflate 1        ~230     ~70      28.7%   (what this file used first)
+ *     igzip 0             ~490     ~33      33.1%   (igzip's generic code)
+ *     igzip 0, learned    ~490     ~33      30.7%   (a code learned from 8 pages)
+ *     igzip 1             ~375     ~43      30.1%
+ *     igzip 2             ~360     ~44      30.1%   (the same as 1 on pages this size)
+ *     igzip 3             ~290     ~55      29.3%
+ *   both SHA-1s of a response: OpenSSL EVP one after the other ~20 us, side by side ~13.5 us
+ *   tw_warc_encode_exchange (two records, digests, members):
+ *     libdeflate 1:                    ~95 us a page, output 31.5%
+ *     igzip 1 (the default until now): ~64 us a page, output 33.0%
+ *     now, level 1 (learned codes):    ~53 us a page, output 33.3%
+ *     level 2 (igzip 2): ~66 us, 32.8%     level 6 (igzip 3): ~78 us, 32.0%
+ *   on 1406 real HTML pages of mixed sites (rustdoc, Debian docs; 17 KB on average):
+ *     igzip 1 ~62 us, 30.9%; learned codes ~50 us, 31.9%
+ *   on 1000 gzip-coded pages (5 KB, as servers mostly send them): igzip 1 ~32 us,
+ *     learned codes ~16 us, output 0.4% larger
+ * Learned codes save ~11 us of a 16 KB page (-18%) for output up to 1 point larger:
+ * level 1 no longer searches as hard nor builds a code per member. Of what is left,
+ * level-0 deflate is ~55%, the SHA-1 pair ~25%, copying the body into the record ~2%,
+ * learning ~2%. The SHA-1 pair runs within ~15% of the latency bound of two chains of
+ * sha1rnds4 (~1.9 ns each here; reordering the rounds and the schedule gained nothing).
+ * Around the compressor: both SHA-1s run interleaved on SHA-NI over the block where it
+ * lies in the record (elsewhere OpenSSL EVP, its digest fetched once); small records use
+ * a fixed code made from header text (SMALL_RECORD); record IDs come from a pool of
+ * random bytes (one getrandom() per 32 IDs: two a page cost ~2.6 us) and are formatted
+ * without printf. The crawler encodes on its worker threads (tw_warc_encode_exchange)
+ * and leaves the writer only the write().
  */
 
 #define SHA1_LEN 20
@@ -405,12 +415,45 @@ void tw_warc_sha1_label_pair(const void *a, size_t la, const void *b, size_t lb,
 
 /* ------------------------------------------------------------------ encoder */
 
+/*
+ * At the default level, records of SMALL_RECORD bytes or more go through igzip's level 0
+ * with a Huffman code LEARNED from earlier records of the same kind, not igzip's level 1,
+ * which builds a code for every member (~12 us of a 16 KB page, with its costlier
+ * search). A kind is the response's media type and content coding (or the WARC type of
+ * other records); each has its code in a small per-encoder cache (the oldest goes), so
+ * a crawl that moves from HTML to JSON or images gets a code for the new kind from its
+ * first record. A code is learned again after 1, 2, 4 ... LEARN_EVERY records of its
+ * kind (often at first, while one record is all it has seen): from the record at hand
+ * (its first LEARN_BYTES) added to 7/8 of the counts of before, so it stands for the
+ * recent mix of pages rather than the last one and still follows a drift. Learning
+ * costs about one more level-0 pass, ~1 us a page spread over LEARN_EVERY records.
+ * Learning every 16 records wrote no smaller files; halving the counts, or learning
+ * every 64, wrote up to 0.3 points more. Counts stay under 8 * LEARN_BYTES: 32 bits.
+ */
+#define LEARN_SLOTS 4
+#define LEARN_EVERY 32
+#define LEARN_BYTES 65536
+
+typedef struct learned {
+    uint32_t key;       /* the kind of record (kind_key); 0 = an empty slot */
+    uint32_t left;      /* records to go before the next learning */
+    uint32_t every;     /* records between learnings: doubles up to LEARN_EVERY */
+    bool ready;         /* table holds a usable code */
+    uint64_t used;      /* when last used (the encoder's clock), to evict the oldest */
+    uint32_t lit[ISAL_DEF_LIT_LEN_SYMBOLS], dist[ISAL_DEF_DIST_SYMBOLS]; /* decayed counts */
+    struct isal_hufftables table;
+} learned;
+
 struct tw_warc_encoder {
     struct isal_zstream z; /* igzip's stream: reset for every member (stateless) */
     uint32_t isal_level;
     uint8_t *level_buf;    /* igzip's working memory for levels 1..3 */
     uint32_t level_buf_size;
     struct isal_hufftables small; /* a fixed code for small records at level 1 (SMALL_RECORD) */
+    learned kinds[LEARN_SLOTS];   /* learned codes for larger records at level 1 */
+    struct isal_huff_histogram *hist; /* scratch for learning (~19 KB, igzip's hash table inside) */
+    uint64_t clock;
+    tw_warc_encoder_stats stats;
     random_pool random;    /* for record IDs */
     EVP_MD *sha1;      /* fetched once: an implicit fetch per digest costs microseconds */
     EVP_MD_CTX *ctx;
@@ -476,9 +519,10 @@ int tw_warc_encoder_new(int level, tw_warc_encoder **out)
     memset(&hist, 0, sizeof hist);
     isal_update_histogram((uint8_t *)(uintptr_t)SMALL_SAMPLE, (int)sizeof SMALL_SAMPLE - 1, &hist);
     int hrc = isal_create_hufftables(&e->small, &hist); /* every symbol gets a code */
+    e->hist = malloc(sizeof *e->hist);
     e->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
     e->ctx = EVP_MD_CTX_new();
-    if (hrc || (e->level_buf_size && !e->level_buf) || !e->sha1 || !e->ctx) {
+    if (hrc || (e->level_buf_size && !e->level_buf) || !e->hist || !e->sha1 || !e->ctx) {
         tw_warc_encoder_free(e);
         return TW_WARC_ENOMEM;
     }
@@ -491,6 +535,7 @@ void tw_warc_encoder_free(tw_warc_encoder *e)
     if (!e)
         return;
     free(e->level_buf);
+    free(e->hist);
     EVP_MD_free(e->sha1);
     EVP_MD_CTX_free(e->ctx);
     buf_free(&e->fields);
@@ -500,12 +545,73 @@ void tw_warc_encoder_free(tw_warc_encoder *e)
     free(e);
 }
 
+void tw_warc_encoder_get_stats(const tw_warc_encoder *e, tw_warc_encoder_stats *out)
+{
+    *out = e->stats;
+}
+
+/* FNV-1a of s[0..n) lowercased, from h. */
+static uint32_t hash_lower(uint32_t h, const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        h = (h ^ (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c)) * 16777619u;
+    }
+    return h;
+}
+
+/* The key of a kind of record for its learned table (never 0): a name in any case. */
+static uint32_t kind_key(const uint8_t *s, size_t n)
+{
+    return hash_lower(2166136261u, s, n) | 1;
+}
+
+/*
+ * The learned code for records of kind key, learning it from in[0..n) first when
+ * it is due (a new kind takes the slot used longest ago). NULL when igzip could not
+ * build one (not seen; the record then goes through level 1).
+ */
+static struct isal_hufftables *learned_table(tw_warc_encoder *e, uint32_t key, const uint8_t *in, size_t n)
+{
+    learned *k = NULL, *oldest = &e->kinds[0];
+    for (int i = 0; i < LEARN_SLOTS && !k; i++) {
+        if (e->kinds[i].key == key)
+            k = &e->kinds[i];
+        else if (e->kinds[i].used < oldest->used)
+            oldest = &e->kinds[i];
+    }
+    if (!k) {
+        k = oldest;
+        memset(k, 0, offsetof(learned, table));
+        k->key = key;
+        k->every = 1;
+    }
+    k->used = ++e->clock;
+    if (k->left == 0) {
+        struct isal_huff_histogram *h = e->hist;
+        memset(h, 0, sizeof *h);
+        isal_update_histogram((uint8_t *)(uintptr_t)in, (int)(n < LEARN_BYTES ? n : LEARN_BYTES), h);
+        for (int i = 0; i < ISAL_DEF_LIT_LEN_SYMBOLS; i++)
+            h->lit_len_histogram[i] = k->lit[i] = (uint32_t)(k->lit[i] * 7 / 8 + h->lit_len_histogram[i]);
+        for (int i = 0; i < ISAL_DEF_DIST_SYMBOLS; i++)
+            h->dist_histogram[i] = k->dist[i] = (uint32_t)(k->dist[i] * 7 / 8 + h->dist_histogram[i]);
+        k->ready = isal_create_hufftables(&k->table, h) == 0; /* every symbol gets a code */
+        k->left = k->every;
+        if (k->every < LEARN_EVERY)
+            k->every *= 2;
+        e->stats.learned++;
+    }
+    k->left--;
+    return k->ready ? &k->table : NULL;
+}
+
 /*
  * Appends in[0..n) to out as one gzip member (igzip's generic 10-byte header,
  * then the CRC-32 and length trailer). igzip falls back to stored blocks when
  * the data does not shrink, so input + 5 bytes per 64 KiB + the wrapper always fits.
+ * key names the kind of record, for a learned code at the default level.
  */
-static int compress_member(tw_warc_encoder *e, buf *out, const uint8_t *in, size_t n)
+static int compress_member(tw_warc_encoder *e, buf *out, const uint8_t *in, size_t n, uint32_t key)
 {
     if (n > UINT32_MAX - (UINT32_C(1) << 20))
         return TW_WARC_ETOOBIG; /* igzip counts in 32 bits */
@@ -514,13 +620,18 @@ static int compress_member(tw_warc_encoder *e, buf *out, const uint8_t *in, size
         return TW_WARC_ENOMEM;
     struct isal_zstream *z = &e->z;
     isal_deflate_stateless_init(z); /* level 0, igzip's default code */
-    if (e->isal_level == 1 && n < SMALL_RECORD) {
-        isal_deflate_set_hufftables(z, &e->small, IGZIP_HUFFTABLE_CUSTOM);
+    struct isal_hufftables *t = NULL;
+    if (e->isal_level == 1)
+        t = n < SMALL_RECORD ? &e->small : learned_table(e, key, in, n);
+    if (t) {
+        isal_deflate_set_hufftables(z, t, IGZIP_HUFFTABLE_CUSTOM);
+        e->stats.learned_records += n >= SMALL_RECORD;
     } else {
         z->level = e->isal_level;
         z->level_buf = e->level_buf;
         z->level_buf_size = e->level_buf_size;
     }
+    e->stats.records++;
     z->gzip_flag = IGZIP_GZIP;
     z->flush = NO_FLUSH;
     z->end_of_stream = 1;
@@ -560,10 +671,11 @@ static int digest_field(buf *r, const char *name, size_t *at)
  * Builds one record from e->fields (the named fields other than digests, type and
  * length) and its block, and appends it to out as one gzip member. With
  * payload_last, the last piece of the block is also its payload (WARC-Payload-Digest).
+ * key is the kind of record (kind_key) whose learned code compresses it.
  * The block is copied in first and digested where it lies, both digests at once.
  */
 static int encode_record(tw_warc_encoder *e, buf *out, const char *content_type,
-                         const piece *block, int nblock, bool payload_last)
+                         const piece *block, int nblock, bool payload_last, uint32_t key)
 {
     char num[24];
     size_t block_len = 0;
@@ -609,18 +721,32 @@ static int encode_record(tw_warc_encoder *e, buf *out, const char *content_type,
         sha1_label_from(pmd, label);
         memcpy(r->p + payload_at, label, SHA1_LABEL_LEN);
     }
-    return compress_member(e, out, r->p, r->len);
+    return compress_member(e, out, r->p, r->len, key);
 }
 
-static bool is_transfer_encoding(const uint8_t *line, size_t n)
+/* Whether line[0..n) is a field called name (lowercase): its value's offset, else 0. */
+static size_t field_value_at(const uint8_t *line, size_t n, const char *name)
 {
-    static const char name[] = "transfer-encoding";
-    size_t k = sizeof name - 1;
+    size_t k = strlen(name);
     if (n < k || strncasecmp((const char *)line, name, k) != 0)
-        return false;
+        return 0;
     while (k < n && (line[k] == ' ' || line[k] == '\t'))
         k++;
-    return k < n && line[k] == ':';
+    if (k >= n || line[k] != ':')
+        return 0;
+    for (k++; k < n && (line[k] == ' ' || line[k] == '\t'); k++) {}
+    return k;
+}
+
+/* Hashes a field's value (the media type of a Content-Type: up to ';') into h. */
+static uint32_t hash_value(uint32_t h, const uint8_t *v, size_t n, bool media_type)
+{
+    const uint8_t *semi = media_type ? memchr(v, ';', n) : NULL;
+    if (semi)
+        n = (size_t)(semi - v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return hash_lower(h, v, n);
 }
 
 /*
@@ -629,12 +755,14 @@ static bool is_transfer_encoding(const uint8_t *line, size_t n)
  * become CRLF (a bare LF from a sloppy server included) so that the first CRLF
  * CRLF of the block is exactly where the payload starts, as readers assume.
  * Leading blank lines are dropped; a head with no line at all is TW_WARC_EINVAL.
+ * Sets *key to the kind of response: its media type and content coding.
  */
-static int filter_head(tw_warc_encoder *e, const uint8_t *h, size_t n)
+static int filter_head(tw_warc_encoder *e, const uint8_t *h, size_t n, uint32_t *key)
 {
     buf *b = &e->head;
     b->len = 0;
     bool first = true, dropping = false;
+    uint32_t type = 0, coding = 0; /* hashes of the first of each field, 0 = none */
     size_t i = 0;
     while (i < n) {
         const uint8_t *lf = memchr(h + i, '\n', n - i);
@@ -652,14 +780,21 @@ static int filter_head(tw_warc_encoder *e, const uint8_t *h, size_t n)
             break;
         }
         bool continuation = !first && (line[0] == ' ' || line[0] == '\t');
-        if (!continuation)
-            dropping = !first && is_transfer_encoding(line, len);
+        if (!continuation && !first) {
+            dropping = field_value_at(line, len, "transfer-encoding") != 0;
+            size_t v;
+            if (!type && (v = field_value_at(line, len, "content-type")))
+                type = hash_value(2166136261u, line + v, len - v, true) | 1;
+            else if (!coding && (v = field_value_at(line, len, "content-encoding")))
+                coding = hash_value(2166136261u, line + v, len - v, false) | 1;
+        }
         first = false;
         if (!dropping && (buf_add(b, line, len) || buf_add(b, "\r\n", 2)))
             return TW_WARC_ENOMEM;
     }
     if (first)
         return TW_WARC_EINVAL;
+    *key = (type ^ coding * 0x9e3779b1u) | 1;
     return buf_add(b, "\r\n", 2);
 }
 
@@ -692,16 +827,18 @@ int tw_warc_encode_exchange(tw_warc_encoder *e, const tw_warc_exchange *x, const
     e->out.len = 0;
 
     piece req = {x->request, x->request_len};
+    static const char req_type[] = "application/http;msgtype=request";
+    uint32_t key = kind_key((const uint8_t *)req_type, sizeof req_type - 1);
     int rc = exchange_fields(e, "request", req_id, resp_id, date, x);
     if (!rc)
-        rc = encode_record(e, &e->out, "application/http;msgtype=request", &req, 1, false);
+        rc = encode_record(e, &e->out, req_type, &req, 1, false, key);
     if (!rc)
-        rc = filter_head(e, x->response_head, x->response_head_len);
+        rc = filter_head(e, x->response_head, x->response_head_len, &key);
     if (!rc)
         rc = exchange_fields(e, "response", resp_id, req_id, date, x);
     if (!rc) {
         piece block[2] = {{e->head.p, e->head.len}, {x->body, x->body_len}};
-        rc = encode_record(e, &e->out, "application/http;msgtype=response", block, 2, true);
+        rc = encode_record(e, &e->out, "application/http;msgtype=response", block, 2, true, key);
     }
     if (rc)
         return rc;
@@ -782,7 +919,9 @@ static int write_warcinfo(tw_warc *w, const char *name)
         goto out;
     piece block = {body.p, body.len};
     w->info.len = 0;
-    rc = encode_record(e, &w->info, "application/warc-fields", &block, 1, false);
+    static const char info_type[] = "application/warc-fields";
+    rc = encode_record(e, &w->info, info_type, &block, 1, false,
+                       kind_key((const uint8_t *)info_type, sizeof info_type - 1));
     if (!rc)
         rc = append(w, w->info.p, w->info.len);
 out:

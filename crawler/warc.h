@@ -22,9 +22,12 @@
 /*
  * Compression level used unless told otherwise. Levels keep libdeflate's scale
  * (1..12, higher = smaller files for more CPU) and map onto ISA-L igzip's levels:
- * 1 -> igzip 1, 2..5 -> igzip 2, 6..12 -> igzip 3. Measured by bench/bench_warc.c on
- * 16 KB HTML pages, level 1 encodes ~17,000 pages/s per core (~57 us a page) and
- * levels 6..12 ~25% slower for files ~3% smaller; see the top of warc.c for the figures.
+ * 1 -> igzip 0 with Huffman codes each encoder learns from the records it has seen
+ * (one per kind of content), 2..5 -> igzip 2, 6..12 -> igzip 3. Measured by
+ * bench/bench_warc.c on 16 KB HTML pages, level 1 encodes ~19,000 pages/s per core
+ * (~53 us a page), level 2 ~20% slower for files ~0.5 points smaller (about what level 1
+ * wrote before it learned codes), levels 6..12 ~45% slower for files ~1.3 points
+ * smaller; see the top of warc.c for the figures.
  */
 #define TW_WARC_DEFAULT_LEVEL 1
 /* Largest decompressed record tw_warc_reader accepts unless told otherwise. */
@@ -58,9 +61,11 @@ typedef struct tw_warc_exchange {
 } tw_warc_exchange;
 
 /*
- * Turns exchanges into bytes: owns a compressor and scratch buffers, so one
- * encoder per thread lets compression run off the writer's thread. Records
- * need nothing from the file they land in, so encoded bytes may go to any writer.
+ * Turns exchanges into bytes: owns a compressor, its learned Huffman codes and scratch
+ * buffers, so one encoder per thread lets compression run off the writer's thread (an
+ * encoder may pass between threads, one user at a time). Records need nothing from the
+ * file they land in or from each other, so encoded bytes may go to any writer: every
+ * record is an independent gzip member whatever code compressed it.
  */
 typedef struct tw_warc_encoder tw_warc_encoder;
 
@@ -73,6 +78,16 @@ int tw_warc_encoder_new(int level, tw_warc_encoder **out);
 
 /* Frees an encoder and its buffers. NULL is a no-op. */
 void tw_warc_encoder_free(tw_warc_encoder *e);
+
+/* What an encoder has done so far (for tests and benchmarks). */
+typedef struct tw_warc_encoder_stats {
+    uint64_t records;         /* records (gzip members) encoded */
+    uint64_t learned;         /* Huffman codes learned from records (default level only) */
+    uint64_t learned_records; /* records compressed with a learned code */
+} tw_warc_encoder_stats;
+
+/* Copies e's counters into *out. Does not block; e must not be in use by another thread. */
+void tw_warc_encoder_get_stats(const tw_warc_encoder *e, tw_warc_encoder_stats *out);
 
 /*
  * Encodes an exchange as two gzip members, a request record then a response record

@@ -606,6 +606,132 @@ static void every_length_and_level_round_trips(void **state)
     free(body);
 }
 
+/* A body of n bytes of one kind: 0 HTML, 1 JSON, 2 random bytes (an image), varied by seed. */
+static void make_body(uint8_t *b, size_t n, int kind, uint64_t seed)
+{
+    static const char *html[] = {"<div class=\"item\"><a href=\"/p/", "\">link</a> lorem ipsum ",
+                                 "dolor sit amet</div>\n", "<p>consectetur adipiscing elit, sed do ",
+                                 "eiusmod tempor</p>\n"};
+    static const char *json[] = {"{\"id\": ", ", \"name\": \"item-", "\", \"tags\": [\"a\", \"b\"], ",
+                                 "\"price\": 12.", "5, \"ok\": true},\n"};
+    size_t i = 0;
+    while (i < n) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        char piece[64];
+        int k = kind == 2 ? 8 : snprintf(piece, sizeof piece, "%s%u", (kind ? json : html)[(seed >> 40) % 5],
+                                          (unsigned)(seed >> 50));
+        for (int j = 0; j < k && i < n; j++, i++)
+            b[i] = kind == 2 ? (uint8_t)(seed >> (8 * j)) : (uint8_t)piece[j];
+    }
+}
+
+/*
+ * At the default level, larger records go through a Huffman code learned per kind of
+ * content: the first record of a new kind learns one, later ones reuse it (learning
+ * again now and then), and every record still decodes, with zlib and libdeflate, to
+ * exactly what went in, whatever code it was compressed with.
+ */
+static void learned_codes_follow_the_kind_of_content(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    uint8_t *body = malloc(N);
+    assert_non_null(body);
+    static const char *heads[] = {
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type:application/json\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: TEXT/HTML\r\nContent-Encoding: gzip\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\n",
+    };
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    assert_non_null(d);
+    tw_warc_encoder *e;
+    assert_int_equal(tw_warc_encoder_new(0, &e), 0);
+    tw_warc_exchange x = {0};
+    x.target_uri = "http://example.com/kind";
+    x.request = "GET /kind HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    x.request_len = strlen(x.request);
+    x.body = body;
+    tw_warc_encoder_stats st;
+    /* kind of body, head, exchanges, learnings expected after them */
+    static const struct { int kind, head, count; uint64_t learned; } steps[] = {
+        {0, 0, 1, 1},  /* HTML: a code learned from the first page */
+        {0, 0, 5, 3},  /* then from the 2nd and the 4th (pages 1, 2, 4, 8 ... learn) */
+        {1, 1, 1, 4},  /* JSON (the same media type whatever the case or spacing): a code of its own */
+        {0, 0, 1, 4},  /* back to HTML: its code is still there, and not due (page 7) */
+        {2, 2, 1, 5},  /* random bytes served as an image */
+        {0, 3, 1, 6},  /* gzip-coded HTML is a kind apart from plain HTML */
+        {0, 4, 1, 7},  /* a fifth kind takes the slot used longest ago (JSON's) */
+        {1, 1, 1, 8},  /* so JSON learns anew */
+    };
+    uint64_t seed = 1;
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        x.response_head = heads[steps[s].head];
+        x.response_head_len = strlen(x.response_head);
+        for (int i = 0; i < steps[s].count; i++) {
+            x.body_len = N - 1000 * (size_t)(seed % 8);
+            make_body(body, x.body_len, steps[s].kind, seed++);
+            check_round_trip(e, &x, d);
+        }
+        tw_warc_encoder_get_stats(e, &st);
+        assert_int_equal(st.learned, steps[s].learned);
+    }
+    /* Only the responses are large enough for a learned code (requests use the small one). */
+    assert_int_equal(st.records, 2 * 12);
+    assert_int_equal(st.learned_records, 12);
+    /* JSON took HTML's slot, so HTML starts over: a long run learns on pages 1, 2, 4 ... 32,
+       then every 32 (64, 96 ... 192): 11 times in 200 pages. */
+    x.response_head = heads[0];
+    x.response_head_len = strlen(x.response_head);
+    for (int i = 0; i < 200; i++) {
+        x.body_len = N - 1000 * (size_t)(seed % 8);
+        make_body(body, x.body_len, 0, seed++);
+        check_round_trip(e, &x, d);
+    }
+    tw_warc_encoder_get_stats(e, &st);
+    assert_int_equal(st.learned, 8 + 11);
+    tw_warc_encoder_free(e);
+    libdeflate_free_decompressor(d);
+    free(body);
+}
+
+/*
+ * The learned code costs little size: on HTML pages the default level writes at most
+ * a few percent more than level 2 (igzip's level 2, which builds a code per record).
+ */
+static void learned_codes_compress_nearly_as_well_as_per_record_codes(void **state)
+{
+    (void)state;
+    enum { N = 16000, PAGES = 40 };
+    uint8_t *body = malloc(N);
+    assert_non_null(body);
+    size_t total[2] = {0, 0};
+    static const int levels[] = {1, 2};
+    for (int l = 0; l < 2; l++) {
+        tw_warc_encoder *e;
+        assert_int_equal(tw_warc_encoder_new(levels[l], &e), 0);
+        tw_warc_exchange x = {0};
+        x.target_uri = "http://example.com/size";
+        x.request = "GET /size HTTP/1.1\r\nHost: example.com\r\n\r\n";
+        x.request_len = strlen(x.request);
+        x.response_head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+        x.response_head_len = strlen(x.response_head);
+        x.body = body;
+        x.body_len = N;
+        for (uint64_t seed = 1; seed <= PAGES; seed++) {
+            make_body(body, N, 0, seed);
+            const uint8_t *out;
+            size_t len;
+            assert_int_equal(tw_warc_encode_exchange(e, &x, &out, &len), 0);
+            total[l] += len;
+        }
+        tw_warc_encoder_free(e);
+    }
+    assert_true(total[0] * 100 <= total[1] * 104);
+    free(body);
+}
+
 /* Encoding on another encoder (another thread, in the crawler) and writing the bytes is the same as writing the exchange. */
 static void encoded_exchanges_can_be_written_by_the_writer(void **state)
 {
@@ -911,6 +1037,40 @@ static void warcio_check_fails_on_a_wrong_digest(void **state)
     remove_tree(dir);
 }
 
+/* Records compressed with learned codes (HTML, JSON, random bytes, by turns) read back in warcio too. */
+static void warcio_reads_records_compressed_with_learned_codes(void **state)
+{
+    (void)state;
+    warcio_require();
+    char *dir = make_tmpdir();
+    tw_warc *w;
+    assert_int_equal(tw_warc_open(dir, NULL, &w), 0);
+    static const char *heads[] = {"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\r\n"};
+    uint8_t *body = malloc(20000);
+    assert_non_null(body);
+    for (int i = 0; i < 30; i++) {
+        tw_warc_exchange x = {0};
+        x.target_uri = "http://example.com/learned";
+        x.request = "GET /learned HTTP/1.1\r\nHost: example.com\r\n\r\n";
+        x.request_len = strlen(x.request);
+        x.response_head = heads[i % 3 == 2 && i > 15 ? 2 : i % 2];
+        x.response_head_len = strlen(x.response_head);
+        x.body_len = 3000 + 571 * (size_t)i;
+        make_body(body, x.body_len, i % 3 == 2 && i > 15 ? 2 : i % 2, (uint64_t)i + 7);
+        x.body = body;
+        x.date.tv_sec = 1795583700 + i;
+        assert_int_equal(tw_warc_write_exchange(w, &x), 0);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tw_warc_path(w));
+    assert_int_equal(tw_warc_close(w), 0);
+    assert_int_equal(warc_check(path), 0);
+    free(body);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -926,11 +1086,14 @@ int main(void)
         cmocka_unit_test(bad_exchanges_are_refused),
         cmocka_unit_test(encoded_exchanges_can_be_written_by_the_writer),
         cmocka_unit_test(every_length_and_level_round_trips),
+        cmocka_unit_test(learned_codes_follow_the_kind_of_content),
+        cmocka_unit_test(learned_codes_compress_nearly_as_well_as_per_record_codes),
         cmocka_unit_test(repair_cuts_a_torn_tail_wherever_the_file_stops),
         cmocka_unit_test(reader_reports_torn_and_corrupt_data),
         cmocka_unit_test(plain_streams_parse_and_digests_are_checked),
         cmocka_unit_test(warcio_reads_every_file_and_confirms_the_digests),
         cmocka_unit_test(warcio_check_fails_on_a_wrong_digest),
+        cmocka_unit_test(warcio_reads_records_compressed_with_learned_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
