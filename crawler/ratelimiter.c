@@ -3,10 +3,10 @@
  * A Downloader calls acquire(host, Crawl-delay) and is answered only when it may start:
  * fewer than --per-host requests to that host in flight, fewer than --concurrency in
  * all, and at least the host's interval (1/--rate, or the longest Crawl-delay a request
- * carried) since the last start to it. Callers that must wait get a deferred reply, in arrival order per host. The
- * limiter monitors every Downloader holding a slot and takes the slot back on its DOWN,
- * so a Downloader that crashes (or is killed) never leaks one; that is also how a slot
- * is released normally, when the Downloader ends.
+ * carried) since the last start to it. Callers that must wait get a deferred reply, in
+ * arrival order per host. The limiter monitors every Downloader holding a slot and
+ * takes the slot back on its DOWN, so a Downloader that crashes (or is killed) never
+ * leaks one; that is also how a slot is released normally, when the Downloader ends.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,14 +116,12 @@ static void init(void *arg, void **state, tr_gen_ret *out) {
 
 static void handle_call(const tr_msg *req, tr_gen_from from, void *state, tr_gen_ret *out) {
     limiter *l = state;
-    if (req->tag != TW_TAG_ACQUIRE || req->len != sizeof(tw_acquire_msg)) {
+    const tw_acquire_msg *m = req->data;
+    if (req->tag != TW_TAG_ACQUIRE || req->len != sizeof *m || !memchr(m->host, 0, sizeof m->host)) {
         tr_gen_ret_reply(out, NULL, 0);
         return;
     }
-    const tw_acquire_msg *m = req->data;
-    char key[sizeof m->host];
-    snprintf(key, sizeof key, "%.*s", (int)sizeof key - 1, m->host);
-    host *h = host_get(l, key);
+    host *h = host_get(l, m->host);
     if (m->interval_ms > h->interval_ms) h->interval_ms = m->interval_ms;
     waiter *w = malloc(sizeof *w);
     if (!w) tr_crash("rate limiter: out of memory");

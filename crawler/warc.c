@@ -738,15 +738,15 @@ static size_t field_value_at(const uint8_t *line, size_t n, const char *name)
     return k;
 }
 
-/* Hashes a field's value (the media type of a Content-Type: up to ';') into h. */
-static uint32_t hash_value(uint32_t h, const uint8_t *v, size_t n, bool media_type)
+/* The kind_key of a field's value (of a Content-Type, its media type: up to ';'). */
+static uint32_t value_key(const uint8_t *v, size_t n, bool media_type)
 {
     const uint8_t *semi = media_type ? memchr(v, ';', n) : NULL;
     if (semi)
         n = (size_t)(semi - v);
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    return hash_lower(h, v, n);
+    return kind_key(v, n);
 }
 
 /*
@@ -784,9 +784,9 @@ static int filter_head(tw_warc_encoder *e, const uint8_t *h, size_t n, uint32_t 
             dropping = field_value_at(line, len, "transfer-encoding") != 0;
             size_t v;
             if (!type && (v = field_value_at(line, len, "content-type")))
-                type = hash_value(2166136261u, line + v, len - v, true) | 1;
+                type = value_key(line + v, len - v, true);
             else if (!coding && (v = field_value_at(line, len, "content-encoding")))
-                coding = hash_value(2166136261u, line + v, len - v, false) | 1;
+                coding = value_key(line + v, len - v, false);
         }
         first = false;
         if (!dropping && (buf_add(b, line, len) || buf_add(b, "\r\n", 2)))
