@@ -161,10 +161,22 @@ bool tr_in_process(void);
 
 /* ---------------------------------------------------------------- processes */
 
+/* Scheduling priority (Erlang's process priorities, two of its four levels). A runnable
+ * high process runs before every normal one on its scheduler. It is still not
+ * preempted, nor does it preempt: it goes next when the running process yields or
+ * blocks. Meant for the few service processes that many others wait on (an I/O driver,
+ * a dispatcher): keep their work per message small, or normal processes starve. */
+typedef enum tr_priority { TR_PRIORITY_NORMAL = 0, TR_PRIORITY_HIGH = 1 } tr_priority;
+
 typedef struct tr_spawn_opts {
     const char *entry; /* label shown by introspection (static string); default "process" */
     bool link;         /* link the new process to the caller (spawn_link) */
     bool monitor;      /* monitor it; the monitor reference goes to *mref (spawn_monitor) */
+    tr_priority priority; /* its priority from the start (spawn_opt {priority, P}) */
+    /* Start it on the scheduler with the fewest processes rather than next on the
+     * caller's. A started process never changes scheduler, so a spawner of many
+     * independent workers uses this to share them out (see docs/runtime.md). */
+    bool spread;
 } tr_spawn_opts;
 
 /* Starts a process running fn(arg). Process only. arg is handed over as is: it should
@@ -300,6 +312,11 @@ int tr_unlink(tr_pid pid);
  * ending the caller. Returns the previous setting. Process only. */
 bool tr_trap_exit(bool on);
 
+/* Sets the caller's scheduling priority (Erlang's process_flag(priority, P)); returns
+ * the previous one. Process only; never blocks. Takes effect the next time the caller
+ * is queued to run. */
+tr_priority tr_set_priority(tr_priority p);
+
 /* Monitors pid: when it ends (or if it is already dead) the caller gets one TR_MSG_DOWN
  * message with the returned ref and the reason (TR_NOPROC if it was dead). Process only. */
 tr_ref tr_monitor(tr_pid pid);
@@ -386,6 +403,7 @@ typedef struct tr_proc_info {
     size_t monitors;        /* monitors this process holds on others */
     size_t monitored_by;
     bool trap_exit;
+    tr_priority priority;   /* as tr_set_priority */
     int scheduler;          /* the scheduler it runs on, -1 before it first runs */
 } tr_proc_info;
 

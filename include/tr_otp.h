@@ -122,6 +122,7 @@ typedef struct tr_gen_opts {
     const char *name;      /* register the server under this name (copied); NULL: none */
     int64_t timeout_ms;    /* for init; 0 or TR_INFINITY = forever. On timeout the
                               server is killed and the start fails with TR_ETIMEDOUT */
+    tr_priority priority;  /* the server's priority (OTP's {spawn_opt, [{priority, P}]}) */
 } tr_gen_opts;
 
 /* Starts a server process running cb with arg and waits until init has run. arg is
@@ -278,6 +279,7 @@ typedef struct tr_dynsup_spec {
     int intensity, period_s; /* as tr_sup_spec */
     size_t max_children;   /* 0 = no limit */
     const char *name;      /* register (copied); NULL: none */
+    tr_priority priority;  /* the supervisor's own priority, not its children's */
 } tr_dynsup_spec;
 
 /* Starts a dynamic supervisor linked to the caller. Process only; blocks. Returns as

@@ -280,7 +280,7 @@ int tr_dynsup_start_link(const tr_dynsup_spec *spec, tr_pid *pid, const tr_reaso
     if (d->spec.shutdown_ms == TR_SHUTDOWN_DEFAULT)
         d->spec.shutdown_ms = spec->type == TR_SUPERVISOR ? TR_SHUTDOWN_INFINITY : DEFAULT_WORKER_SHUTDOWN;
     tr__window_init(&d->window, spec->intensity, spec->period_s);
-    int rc = tr_gen_start_link(&dyn_callbacks, d, NULL, pid, why);
+    int rc = tr_gen_start_link(&dyn_callbacks, d, &(tr_gen_opts){.priority = spec->priority}, pid, why);
     if (rc == TR_ELIMIT) dyn_free(d);
     if (rc == TR_OTP_EINIT && why && *why && strcmp(tr_reason_text(*why), "already_started") == 0)
         rc = TR_EEXIST;

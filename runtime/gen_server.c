@@ -244,7 +244,8 @@ static int start(const tr_gen_callbacks *cb, void *arg, const tr_gen_opts *opts,
         strcpy(sb->name, opts->name);
     }
     start_wait w = {0};
-    tr_spawn_opts so = {.entry = cb->entry ? cb->entry : "gen_server", .link = link, .monitor = true};
+    tr_spawn_opts so = {.entry = cb->entry ? cb->entry : "gen_server", .link = link, .monitor = true,
+                        .priority = opts ? opts->priority : TR_PRIORITY_NORMAL};
     tr_pid pid = w.pid = tr_spawn_opt(server_main, sb, &so, &w.mref);
     if (!pid) {
         free(sb);

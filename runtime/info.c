@@ -37,6 +37,7 @@ static bool snapshot(tr__proc *p, tr_proc_info *out) {
                   tr__map_memory(&p->monby) + __atomic_load_n(&p->stack_cap, __ATOMIC_RELAXED) +
                   out->mailbox_len * sizeof(tr__node);
     out->trap_exit = __atomic_load_n(&p->trap_exit, __ATOMIC_RELAXED);
+    out->priority = (tr_priority)__atomic_load_n(&p->priority, __ATOMIC_RELAXED);
     out->scheduler = atomic_load_explicit(&p->home, memory_order_relaxed);
     tr__info_unlock(p);
     return atomic_load(&p->state) != TR__FREE;

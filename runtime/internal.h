@@ -162,6 +162,8 @@ typedef struct tr__proc {
     uint32_t stack_len, stack_cap;
     uint8_t yield_kind, wait_mode;
     bool trap_exit, started, crashed, on_stack;
+    uint8_t priority;             /* tr_priority; observers read it (info.c) */
+    bool spread;                  /* placed by load, not next on its spawner's scheduler */
     int reds;
     tr_fn fn;
     void *arg;
@@ -207,11 +209,13 @@ typedef struct tr__sched {
     void *altstack;
 
     tr__proc *local_head, *local_tail; /* this thread only */
+    tr__proc *high_head, *high_tail;   /* this thread only: TR_PRIORITY_HIGH, run first */
     tr__proc *runnext;                 /* this thread only: the newest spawn, run next */
     pthread_mutex_t lock;              /* guards remote_* and fresh_* */
     tr__proc *remote_head, *remote_tail;
+    tr__proc *remote_high_head, *remote_high_tail;
     tr__proc *fresh_head, *fresh_tail;
-    _Atomic int remote_n, fresh_n;
+    _Atomic int remote_n, remote_high_n, fresh_n;
     _Atomic int64_t fresh_since;  /* ns when the fresh queue last became non-empty */
     _Atomic int sleeping;
 
@@ -226,6 +230,7 @@ typedef struct tr__sched {
     uint64_t ref_next;
     unsigned ticks;
     int64_t last_wake_ns;         /* when this scheduler last woke a sleeping one */
+    _Atomic int homed;            /* started processes living here (they never move) */
     TR__FIBER_FIELD
 } tr__sched;
 

@@ -70,8 +70,9 @@ tr__proc *tr__proc_alloc(void) {
     p->stack_copy = NULL;
     p->stack_len = p->stack_cap = 0;
     p->yield_kind = p->wait_mode = 0;
-    p->started = p->crashed = p->on_stack = false;
+    p->started = p->crashed = p->on_stack = p->spread = false;
     __atomic_store_n(&p->trap_exit, false, __ATOMIC_RELAXED); /* observers read it (info.c) */
+    __atomic_store_n(&p->priority, TR_PRIORITY_NORMAL, __ATOMIC_RELAXED);
     p->reds = TR__REDUCTIONS;
     __atomic_store_n(&p->entry, "process", __ATOMIC_RELAXED);
     __atomic_store_n(&p->waiting_in, NO_WAIT, __ATOMIC_RELAXED);
@@ -136,6 +137,8 @@ tr_pid tr_spawn_opt(tr_fn fn, void *arg, const tr_spawn_opts *opts, tr_ref *mref
         if (rc != 0 || tr__map_put(&p->monby, ref, me) != 0) goto nomem;
         if (mref) *mref = ref;
     }
+    p->spread = opts && opts->spread;
+    if (opts && opts->priority == TR_PRIORITY_HIGH) __atomic_store_n(&p->priority, TR_PRIORITY_HIGH, __ATOMIC_RELAXED);
     tr__enqueue_fresh(p);
     tr__count_reduction(self);
     return pid;
@@ -237,6 +240,7 @@ void tr__proc_exit_path(tr__sched *s, tr__proc *p) {
     tr_pid self = tr__pid_of(p);
     const tr_reason *r = p->exit_reason ? p->exit_reason : TR_NORMAL;
     atomic_store(&p->state, TR__EXITING);
+    if (p->started) atomic_fetch_sub_explicit(&s->homed, 1, memory_order_relaxed);
     if (p->tmr.heap_idx >= 0) tr__heap_remove(s, &p->tmr);
     if (p->nfds) tr__fds_release(s, p);
     tr__registry_drop(p);

@@ -49,11 +49,14 @@ tr__proc *tr__self(const char *fn) {
 
 bool tr_in_process(void) { return tr__cur() != NULL; }
 
+static void list_push(tr__proc **head, tr__proc **tail, tr__proc *p);
+
+/* Only the process's own thread writes its priority, and it is not running here now. */
+static bool is_high(const tr__proc *p) { return __atomic_load_n(&p->priority, __ATOMIC_RELAXED) != 0; }
+
 static void local_push(tr__sched *s, tr__proc *p) {
-    p->run_next = NULL;
-    if (s->local_tail) s->local_tail->run_next = p;
-    else s->local_head = p;
-    s->local_tail = p;
+    if (is_high(p)) list_push(&s->high_head, &s->high_tail, p);
+    else list_push(&s->local_head, &s->local_tail, p);
 }
 
 static tr__proc *list_pop(tr__proc **head, tr__proc **tail) {
@@ -83,21 +86,31 @@ static void wake_sched(tr__sched *s) {
         tr__poller_wakeup(s->poller);
 }
 
+/* Queues a runnable process on scheduler s: its own queues if s is this thread's,
+ * otherwise s's remote queue (and wakes s). */
+static void queue_on(tr__sched *s, tr__proc *p) {
+    if (s == tr__tls_sched) {
+        local_push(s, p);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (is_high(p)) {
+        list_push(&s->remote_high_head, &s->remote_high_tail, p);
+        atomic_store(&s->remote_high_n, 1);
+    } else {
+        list_push(&s->remote_head, &s->remote_tail, p);
+    }
+    atomic_store(&s->remote_n, 1);
+    pthread_mutex_unlock(&s->lock);
+    wake_sched(s);
+}
+
 void tr__wake(tr__proc *p) {
     int expect = TR__WAITING;
     if (!atomic_compare_exchange_strong(&p->state, &expect, TR__RUNNABLE)) return;
     /* Relaxed: home was written before the process first parked, and the CAS above
      * (seq_cst) orders this read after that park. */
-    tr__sched *home = &tr__rt.scheds[atomic_load_explicit(&p->home, memory_order_relaxed)];
-    if (home == tr__tls_sched) {
-        local_push(home, p);
-        return;
-    }
-    pthread_mutex_lock(&home->lock);
-    list_push(&home->remote_head, &home->remote_tail, p);
-    atomic_store(&home->remote_n, 1);
-    pthread_mutex_unlock(&home->lock);
-    wake_sched(home);
+    queue_on(&tr__rt.scheds[atomic_load_explicit(&p->home, memory_order_relaxed)], p);
 }
 
 /* Wakes one sleeping scheduler so it can steal new processes: at most one wakeup per
@@ -119,8 +132,39 @@ static void wake_one_sleeper(void) {
     }
 }
 
+/* Where a spread spawn goes: the scheduler with the fewest processes living there or
+ * waiting to start (the spawner's own on a tie). */
+static tr__sched *least_loaded(tr__sched *s) {
+    int best = INT32_MAX;
+    tr__sched *pick = s;
+    for (int i = 0; i < tr__rt.nsched; i++) {
+        tr__sched *o = &tr__rt.scheds[(s->id + i) % tr__rt.nsched];
+        int load = atomic_load_explicit(&o->homed, memory_order_relaxed) +
+                   atomic_load_explicit(&o->fresh_n, memory_order_relaxed);
+        if (load < best) {
+            best = load;
+            pick = o;
+        }
+    }
+    return pick;
+}
+
+/* A spread spawn is placed for good: counted and homed there at once (so a burst of
+ * spawns is dealt out evenly) and queued like a woken process, where no idle thread
+ * steals it. A thief would undo the placement: an idle scheduler takes everything
+ * while the one it was meant for is still waking up. */
+static void place(tr__sched *s, tr__proc *p) {
+    atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->homed, 1, memory_order_relaxed);
+    queue_on(s, p);
+}
+
 void tr__enqueue_fresh(tr__proc *p) {
     tr__sched *s = tr__tls_sched ? tr__tls_sched : &tr__rt.scheds[0];
+    if (p->spread) {
+        place(least_loaded(s), p);
+        return;
+    }
     if (s == tr__tls_sched) {
         /* The newest spawn runs next on the spawner's thread and is not stolen (Go's
          * runnext): a process that spawns a helper and then waits on it keeps the pair
@@ -191,7 +235,10 @@ static void park_commit(tr__sched *s, tr__proc *p) {
 }
 
 static void run(tr__sched *s, tr__proc *p) {
-    if (!p->started) atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
+    if (!p->started && !p->spread) { /* a spread one was homed when placed */
+        atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->homed, 1, memory_order_relaxed);
+    }
     if (TR__UNLIKELY(p->crashed && !p->on_stack && p->started)) {
         /* Its frames could not be saved (out of memory): it cannot resume. */
         p->exit_reason = tr__reason_enomem();
@@ -225,18 +272,24 @@ static void run(tr__sched *s, tr__proc *p) {
     }
 }
 
+static void append(tr__proc **head, tr__proc **tail, tr__proc *h, tr__proc *t) {
+    if (!h) return;
+    if (*tail) (*tail)->run_next = h;
+    else *head = h;
+    *tail = t;
+}
+
 static void drain_remote(tr__sched *s) {
     if (!atomic_load_explicit(&s->remote_n, memory_order_relaxed)) return;
     pthread_mutex_lock(&s->lock);
-    tr__proc *h = s->remote_head;
-    tr__proc *t = s->remote_tail;
-    s->remote_head = s->remote_tail = NULL;
+    tr__proc *h = s->remote_head, *t = s->remote_tail;
+    tr__proc *hh = s->remote_high_head, *ht = s->remote_high_tail;
+    s->remote_head = s->remote_tail = s->remote_high_head = s->remote_high_tail = NULL;
     atomic_store(&s->remote_n, 0);
+    atomic_store(&s->remote_high_n, 0);
     pthread_mutex_unlock(&s->lock);
-    if (!h) return;
-    if (s->local_tail) s->local_tail->run_next = h;
-    else s->local_head = h;
-    s->local_tail = t;
+    append(&s->local_head, &s->local_tail, h, t);
+    append(&s->high_head, &s->high_tail, hh, ht);
 }
 
 static tr__proc *take_fresh(tr__sched *from) {
@@ -286,6 +339,9 @@ static tr__proc *steal(tr__sched *s) {
 
 static tr__proc *next_runnable(tr__sched *s) {
     s->ticks++;
+    /* High ones first: those woken here, then those woken by other threads. */
+    if (!s->high_head && atomic_load_explicit(&s->remote_high_n, memory_order_relaxed)) drain_remote(s);
+    if (s->high_head) return list_pop(&s->high_head, &s->high_tail);
     if (s->runnext) {
         tr__proc *p = s->runnext;
         s->runnext = NULL;
@@ -300,7 +356,8 @@ static tr__proc *next_runnable(tr__sched *s) {
 }
 
 static bool has_work(tr__sched *s) {
-    if (s->runnext || s->local_head || atomic_load(&s->remote_n) || atomic_load(&s->fresh_n)) return true;
+    if (s->runnext || s->local_head || s->high_head || atomic_load(&s->remote_n) || atomic_load(&s->fresh_n))
+        return true;
     for (int i = 0; i < tr__rt.nsched; i++)
         if (atomic_load_explicit(&tr__rt.scheds[i].fresh_n, memory_order_relaxed) > 0) return true;
     return false;
@@ -340,7 +397,7 @@ static void idle(tr__sched *s) {
     int64_t next_io = t + SPIN_IO_NS;
     if (s->nregs) {
         poll_io(s, 0);
-        if (s->local_head) return;
+        if (s->local_head || s->high_head) return;
     }
     bool spin = spin_until > t && peer_busy(s);
     for (int i = 0; spin; i++) {
@@ -356,14 +413,14 @@ static void idle(tr__sched *s) {
             sched_yield();
             if (s->nregs && t >= next_io) {
                 poll_io(s, 0);
-                if (s->local_head) return;
+                if (s->local_head || s->high_head) return;
                 next_io = t + SPIN_IO_NS;
             }
         }
     }
     int64_t now = tr__now();
     int64_t next = tr__timers_run(s, now);
-    if (s->local_head || s->runnext) return;
+    if (s->local_head || s->high_head || s->runnext) return;
     atomic_store(&s->sleeping, 1);
     atomic_fetch_add(&tr__rt.sleepers, 1);
     if (!has_work(s) && !atomic_load(&tr__rt.stopping)) {

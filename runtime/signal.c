@@ -17,6 +17,14 @@ bool tr_trap_exit(bool on) {
     return old;
 }
 
+tr_priority tr_set_priority(tr_priority prio) {
+    tr__proc *p = tr__self("tr_set_priority");
+    tr_priority old = (tr_priority)p->priority;
+    __atomic_store_n(&p->priority, prio == TR_PRIORITY_HIGH ? TR_PRIORITY_HIGH : TR_PRIORITY_NORMAL,
+                     __ATOMIC_RELAXED); /* observers read it (info.c) */
+    return old;
+}
+
 /* Queues an EXIT or DOWN message straight into the caller's own queue. */
 static void self_message(tr__proc *p, tr_msg_kind kind, tr_pid from, tr_ref ref, const tr_reason *r) {
     tr__node *n = tr__node_new(0);

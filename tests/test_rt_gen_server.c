@@ -299,8 +299,11 @@ static void body_registered(void *arg) {
     t_ctx *t = arg;
     tr_pid pid = 0, dup = 0;
     const tr_reason *why = NULL;
-    CHECK(t, tr_gen_start(&srv_cb, new_arg(t, M_OK), &(tr_gen_opts){.name = "counter"}, &pid, NULL) == 0);
+    CHECK(t, tr_gen_start(&srv_cb, new_arg(t, M_OK), &(tr_gen_opts){.name = "counter", .priority = TR_PRIORITY_HIGH},
+                          &pid, NULL) == 0);
     CHECK(t, tr_whereis("counter") == pid);
+    tr_proc_info in;
+    CHECK(t, tr_process_info(pid, &in) == 0 && in.priority == TR_PRIORITY_HIGH); /* the spawn_opt */
     srv_arg *a = new_arg(t, M_OK); /* init never runs for a taken name: the arg stays ours */
     CHECK(t, tr_gen_start(&srv_cb, a, &(tr_gen_opts){.name = "counter"}, &dup, &why) == TR_EEXIST);
     free(a);

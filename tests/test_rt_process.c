@@ -361,6 +361,103 @@ static void test_introspection_lists_processes(void **state) {
     rt_run(2, info_root, NULL);
 }
 
+/* ---------------------------------------------------------------- priority and placement */
+
+static char order_log[64];
+static _Atomic int order_len;
+static void order_put(char c) {
+    int i = atomic_fetch_add(&order_len, 1);
+    if (i < (int)sizeof order_log) order_log[i] = c;
+}
+
+static void normal_worker(void *arg) { /* runs in turns with the others */
+    (void)arg;
+    for (int i = 0; i < 4; i++) {
+        order_put('n');
+        tr_yield();
+    }
+}
+
+static void high_waiter(void *arg) {
+    (void)arg;
+    CHECK(tr_set_priority(TR_PRIORITY_HIGH) == TR_PRIORITY_NORMAL);
+    tr_msg *m = tr_receive(TR_INFINITY);
+    order_put('h');
+    tr_msg_free(m);
+}
+
+static void priority_root(void *arg) {
+    (void)arg;
+    atomic_store(&order_len, 0);
+    tr_pid h = tr_spawn_link(high_waiter, NULL);
+    tr_proc_info in;
+    while (tr_process_info(h, &in) == 0 && in.state != TR_PROC_WAITING) tr_yield();
+    CHECK(in.priority == TR_PRIORITY_HIGH);
+    CHECK(tr_process_info(tr_self(), &in) == 0 && in.priority == TR_PRIORITY_NORMAL);
+    for (int i = 0; i < 3; i++) tr_spawn_link(normal_worker, NULL);
+    while (atomic_load(&order_len) < 3) tr_yield(); /* the three are runnable, in turns */
+    int before = atomic_load(&order_len);
+    CHECK(before < 12); /* normal ones are still queued */
+    tr_send(h, T_A, NULL, 0);
+    tr_sleep(50); /* the others end their turns; all of them end */
+    /* The high one ran as soon as this process let go, ahead of the normal ones queued
+     * before it was woken. */
+    CHECK(atomic_load(&order_len) == 13 && order_log[before] == 'h');
+}
+
+static void test_high_priority_runs_before_queued_normal_ones(void **state) {
+    (void)state;
+    rt_run(1, priority_root, NULL);
+}
+
+static void spawn_opt_priority_root(void *arg) {
+    (void)arg;
+    tr_pid p = tr_spawn_opt(lingerer, NULL, &(tr_spawn_opts){.link = true, .priority = TR_PRIORITY_HIGH}, NULL);
+    tr_proc_info in;
+    CHECK(p != 0 && tr_process_info(p, &in) == 0 && in.priority == TR_PRIORITY_HIGH);
+    tr_unlink(p);
+    tr_exit_pid(p, TR_KILL);
+}
+
+static void test_spawn_opt_sets_priority(void **state) {
+    (void)state;
+    rt_run(2, spawn_opt_priority_root, NULL);
+}
+
+#define SPREAD_N 24
+static void report_then_wait(void *arg) {
+    tr_pid to = *(tr_pid *)arg;
+    free(arg);
+    tr_send(to, T_B, NULL, 0);
+    tr_receive_tag(12345, TR_INFINITY);
+}
+
+static void spread_root(void *arg) {
+    (void)arg;
+    tr_pid kids[SPREAD_N];
+    for (int i = 0; i < SPREAD_N; i++) {
+        tr_pid *a = malloc(sizeof *a);
+        *a = tr_self();
+        kids[i] = tr_spawn_opt(report_then_wait, a, &(tr_spawn_opts){.link = true, .spread = true}, NULL);
+        CHECK(kids[i] != 0);
+    }
+    for (int i = 0; i < SPREAD_N; i++) tr_msg_free(tr_receive_tag(T_B, 5000));
+    int on[2] = {0, 0};
+    for (int i = 0; i < SPREAD_N; i++) {
+        tr_proc_info in;
+        CHECK(tr_process_info(kids[i], &in) == 0 && in.scheduler >= 0 && in.scheduler < 2);
+        on[in.scheduler & 1]++;
+    }
+    /* Placed by load: half on each, give or take the root itself (no thief moves them). */
+    CHECK(abs(on[0] - on[1]) <= 2);
+    tr_exit(TR_SHUTDOWN); /* the linked children go with it */
+}
+
+static void test_spread_spawns_share_the_schedulers(void **state) {
+    (void)state;
+    rt_run_expect(2, spread_root, NULL, "shutdown");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spawn_runs_function_with_arg_and_parent),
@@ -374,6 +471,9 @@ int main(void) {
         cmocka_unit_test(test_yield_lets_others_run_on_one_scheduler),
         cmocka_unit_test(test_run_returns_root_reason_and_kills_the_rest),
         cmocka_unit_test(test_introspection_lists_processes),
+        cmocka_unit_test(test_high_priority_runs_before_queued_normal_ones),
+        cmocka_unit_test(test_spawn_opt_sets_priority),
+        cmocka_unit_test(test_spread_spawns_share_the_schedulers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

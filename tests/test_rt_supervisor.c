@@ -462,14 +462,17 @@ static void body_dynsup(void *arg) {
     t_ctx *t = arg;
     enum { N = 2000 };
     tr_dynsup_spec spec = {.start = start_dyn, .restart = TR_TRANSIENT, .intensity = 1000, .period_s = 5,
-                           .max_children = N};
+                           .max_children = N, .priority = TR_PRIORITY_HIGH};
     tr_pid sup = 0;
     CHECK(t, tr_dynsup_start_link(&spec, &sup, NULL) == 0);
+    tr_proc_info in; /* the supervisor is high; its children are not */
+    CHECK(t, tr_process_info(sup, &in) == 0 && in.priority == TR_PRIORITY_HIGH);
     tr_stats before;
     tr_get_stats(&before);
     tr_pid *kids = malloc(N * sizeof *kids);
     /* (how fast: build/bench/bench_otp dynsup N; no timing assertions in tests) */
     for (int i = 0; i < N; i++) CHECK(t, tr_dynsup_start_child(sup, &i, sizeof i, &kids[i], NULL) == 0);
+    CHECK(t, tr_process_info(kids[0], &in) == 0 && in.priority == TR_PRIORITY_NORMAL);
     tr_pid extra = 0;
     CHECK(t, tr_dynsup_start_child(sup, NULL, 0, &extra, NULL) == TR_ELIMIT);
     tr_sup_counts n;
