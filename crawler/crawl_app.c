@@ -75,6 +75,8 @@ static int downloaders_start(void *cfg, tr_pid *pid, const tr_reason **why) {
         .period_s = 1,
         .max_children = (size_t)c->concurrency * 2 + 16,
         .name = TW_DOWNLOADERS_NAME,
+        /* Every page starts here: a start must not wait behind busy Downloaders. */
+        .priority = TR_PRIORITY_HIGH,
     };
     return tr_dynsup_start_link(&spec, pid, why);
 }

@@ -205,7 +205,11 @@ int tw_downloader_start(void *unused, const void *job, size_t len, tr_pid *pid, 
     tw_job *copy = malloc(sizeof *copy);
     if (!copy) return TR_ENOMEM;
     memcpy(copy, job, sizeof *copy);
-    *pid = tr_spawn_opt(downloader, copy, &(tr_spawn_opts){.entry = "downloader", .link = true}, NULL);
+    /* Spread: Downloaders are independent and do most of the crawl's CPU work (parsing,
+     * WARC compression), and a started process never changes scheduler. Next to their
+     * spawner (the supervisor) they would all share its scheduler. */
+    *pid = tr_spawn_opt(downloader, copy, &(tr_spawn_opts){.entry = "downloader", .link = true, .spread = true},
+                        NULL);
     if (!*pid) {
         free(copy);
         return TR_ELIMIT;

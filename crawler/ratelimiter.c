@@ -185,7 +185,9 @@ static const tr_gen_callbacks limiter_cb = {
 
 int tw_limiter_start(void *cfg, tr_pid *pid, const tr_reason **why) {
     tr_trap_exit(false);
-    return tr_gen_start_link(&limiter_cb, cfg, &(tr_gen_opts){.name = TW_LIMITER_NAME}, pid, why);
+    /* High priority: every Downloader waits on its slot, and a grant is a few lines. */
+    return tr_gen_start_link(&limiter_cb, cfg, &(tr_gen_opts){.name = TW_LIMITER_NAME, .priority = TR_PRIORITY_HIGH},
+                             pid, why);
 }
 
 int tw_limiter_acquire(tr_pid limiter, const char *host, int64_t interval_ms) {

@@ -817,5 +817,8 @@ static const tr_gen_callbacks server_cb = {
 };
 
 int tw_server_start(void *cfg, tr_pid *pid, const tr_reason **why) {
-    return tr_gen_start_link(&server_cb, cfg, &(tr_gen_opts){.name = TW_SERVER_NAME}, pid, why);
+    /* High priority: each report it handles frees a slot for the next Downloader, so a
+     * report waiting behind Downloaders is a request not made. */
+    return tr_gen_start_link(&server_cb, cfg, &(tr_gen_opts){.name = TW_SERVER_NAME, .priority = TR_PRIORITY_HIGH},
+                             pid, why);
 }
