@@ -140,6 +140,7 @@ static tr__sched *least_loaded(tr__sched *s) {
     for (int i = 0; i < tr__rt.nsched; i++) {
         tr__sched *o = &tr__rt.scheds[(s->id + i) % tr__rt.nsched];
         int load = atomic_load_explicit(&o->homed, memory_order_relaxed) +
+                   atomic_load_explicit(&o->placing, memory_order_relaxed) +
                    atomic_load_explicit(&o->fresh_n, memory_order_relaxed);
         if (load < best) {
             best = load;
@@ -149,13 +150,13 @@ static tr__sched *least_loaded(tr__sched *s) {
     return pick;
 }
 
-/* A spread spawn is placed for good: counted and homed there at once (so a burst of
+/* A spread spawn is placed for good: homed and counted there at once (so a burst of
  * spawns is dealt out evenly) and queued like a woken process, where no idle thread
  * steals it. A thief would undo the placement: an idle scheduler takes everything
  * while the one it was meant for is still waking up. */
 static void place(tr__sched *s, tr__proc *p) {
     atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->homed, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->placing, 1, memory_order_relaxed);
     queue_on(s, p);
 }
 
@@ -235,9 +236,11 @@ static void park_commit(tr__sched *s, tr__proc *p) {
 }
 
 static void run(tr__sched *s, tr__proc *p) {
-    if (!p->started && !p->spread) { /* a spread one was homed when placed */
-        atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->homed, 1, memory_order_relaxed);
+    if (!p->started) {
+        if (p->spread) atomic_fetch_sub_explicit(&s->placing, 1, memory_order_relaxed); /* homed when placed */
+        else atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
+        atomic_store_explicit(&s->homed, atomic_load_explicit(&s->homed, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
     if (TR__UNLIKELY(p->crashed && !p->on_stack && p->started)) {
         /* Its frames could not be saved (out of memory): it cannot resume. */
