@@ -9,7 +9,8 @@
 # `--rate 0 --per-host 64 --concurrency 64`), but with its own nginx prefix
 # (/tmp/crawl_ab.PID) in its own network namespace, so it never collides with a
 # peers.sh run, and the variants alternate rep by rep so that they see the same machine
-# load. --wrk runs wrk (-t2 -c64) for SECS seconds before each rep, for the ceiling.
+# load. --wrk runs wrk (-t2 -c64) for SECS seconds before each rep, for the ceiling, and
+# prints its CPU per request and nginx's during it (the budget a crawler must fit in).
 # --perf records `perf record -g` of the first variant's last rep into FILE.
 # Prints one line per run and a table of medians: pages/s, CPU s (user+sys), CPU ms per
 # page, nginx worker CPU s, and requests/distinct (every page exactly once?).
@@ -61,9 +62,16 @@ RES=$W/res; mkdir -p "$RES"
 echo "# $(date -u +%FT%TZ) pages=$PAGES reps=$REPS load=$(cut -d' ' -f1-3 /proc/loadavg)"
 for rep in $(seq "$REPS"); do
   if [ "$WRK_SECS" != 0 ]; then
-    out=$(wrk -t2 -c64 -d"${WRK_SECS}s" -s "$BENCH_SHARED/pages.lua" http://127.0.0.1:8080 -- "$PAGES" 2>&1)
+    c0=$(ngx_cpu)
+    out=$(/usr/bin/time -f "wrkcpu %U %S" wrk -t2 -c64 -d"${WRK_SECS}s" -s "$BENCH_SHARED/pages.lua" \
+          http://127.0.0.1:8080 -- "$PAGES" 2>&1)
+    c1=$(ngx_cpu)
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    echo "wrk rep $rep: $rps req/s"
+    # CPU per request of the ceiling run: wrk's own (the floor of an HTTP client that
+    # does nothing with the page) and nginx's (what each page costs the server).
+    per=$(echo "$out" | awk -v r="$rps" -v d="$WRK_SECS" -v n0="$c0" -v n1="$c1" \
+          '/^wrkcpu/ {n = r * d; printf "wrk %.1f us/req, nginx %.1f us/req", ($2 + $3) / n * 1e6, (n1 - n0) / n * 1e6}')
+    echo "wrk rep $rep: $rps req/s ($per)"
     echo "wrk $rps" >> "$RES/wrk"
     rotate /dev/null
   fi
