@@ -821,10 +821,12 @@ int tw_fetch_start(int nservices, tw_fetcher *out) {
     tw_fetch_brotli_available(); /* load it now rather than inside a first transfer */
     *out = (tw_fetcher){0};
     /* High priority: every Downloader's request and every socket event goes through a
-     * service, and its work per message is small (one libcurl step). At normal
-     * priority it waits behind Downloaders parsing and compressing pages, and the
-     * requests it should be sending meanwhile leave the server idle. */
-    tr_spawn_opts so = {.entry = "tw_fetch_service", .priority = TR_PRIORITY_HIGH};
+     * service, and its work per message is one libcurl step (with a gzip or brotli body,
+     * that step also decodes the bytes just read). At normal priority it waits behind
+     * Downloaders parsing and compressing pages, and the requests it should be sending
+     * meanwhile leave the server idle. Spread: one service per scheduler, not all on
+     * the spawner's. */
+    tr_spawn_opts so = {.entry = "tw_fetch_service", .priority = TR_PRIORITY_HIGH, .spread = true};
     for (int i = 0; i < nservices; i++) {
         tr_pid p = tr_spawn_opt(service_main, NULL, &so, NULL);
         if (!p) {

@@ -404,7 +404,8 @@ typedef struct tr_proc_info {
     size_t monitored_by;
     bool trap_exit;
     tr_priority priority;   /* as tr_set_priority */
-    int scheduler;          /* the scheduler it runs on, -1 before it first runs */
+    int scheduler;          /* the scheduler it runs on; -1 before it first runs, unless
+                               it was spawned spread (then: where it was placed) */
 } tr_proc_info;
 
 /* Fills out[0..max) with snapshots of live processes (in pid order) and returns how

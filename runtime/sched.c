@@ -51,7 +51,8 @@ bool tr_in_process(void) { return tr__cur() != NULL; }
 
 static void list_push(tr__proc **head, tr__proc **tail, tr__proc *p);
 
-/* Only the process's own thread writes its priority, and it is not running here now. */
+/* A priority is written by the spawner before the process is first queued, later only by
+ * the process itself while it runs; a relaxed read sees the one it last queued with. */
 static bool is_high(const tr__proc *p) { return __atomic_load_n(&p->priority, __ATOMIC_RELAXED) != 0; }
 
 static void local_push(tr__sched *s, tr__proc *p) {
@@ -164,6 +165,10 @@ void tr__enqueue_fresh(tr__proc *p) {
     tr__sched *s = tr__tls_sched ? tr__tls_sched : &tr__rt.scheds[0];
     if (p->spread) {
         place(least_loaded(s), p);
+        return;
+    }
+    if (is_high(p)) { /* runs before the normal ones here, so neither runnext nor stolen */
+        queue_on(s, p);
         return;
     }
     if (s == tr__tls_sched) {
@@ -342,8 +347,9 @@ static tr__proc *steal(tr__sched *s) {
 
 static tr__proc *next_runnable(tr__sched *s) {
     s->ticks++;
-    /* High ones first: those woken here, then those woken by other threads. */
-    if (!s->high_head && atomic_load_explicit(&s->remote_high_n, memory_order_relaxed)) drain_remote(s);
+    /* High ones first, taking turns: those woken by other threads join the queue even
+     * while a local high one keeps yielding (else that one would starve them). */
+    if (atomic_load_explicit(&s->remote_high_n, memory_order_relaxed)) drain_remote(s);
     if (s->high_head) return list_pop(&s->high_head, &s->high_tail);
     if (s->runnext) {
         tr__proc *p = s->runnext;

@@ -424,6 +424,25 @@ static void test_spawn_opt_sets_priority(void **state) {
     rt_run(2, spawn_opt_priority_root, NULL);
 }
 
+static void high_logger(void *arg) {
+    (void)arg;
+    order_put('h');
+}
+
+static void high_spawn_root(void *arg) {
+    (void)arg;
+    atomic_store(&order_len, 0);
+    tr_spawn_opt(high_logger, NULL, &(tr_spawn_opts){.link = true, .priority = TR_PRIORITY_HIGH}, NULL);
+    for (int i = 0; i < 3; i++) tr_spawn_link(normal_worker, NULL); /* spawned after it */
+    tr_sleep(50);
+    CHECK(atomic_load(&order_len) == 13 && order_log[0] == 'h');
+}
+
+static void test_high_spawn_runs_before_normal_spawns(void **state) {
+    (void)state;
+    rt_run(1, high_spawn_root, NULL);
+}
+
 #define SPREAD_N 24
 static void report_then_wait(void *arg) {
     tr_pid to = *(tr_pid *)arg;
@@ -441,7 +460,11 @@ static void spread_root(void *arg) {
         kids[i] = tr_spawn_opt(report_then_wait, a, &(tr_spawn_opts){.link = true, .spread = true}, NULL);
         CHECK(kids[i] != 0);
     }
-    for (int i = 0; i < SPREAD_N; i++) tr_msg_free(tr_receive_tag(T_B, 5000));
+    for (int i = 0; i < SPREAD_N; i++) {
+        tr_msg *m = tr_receive_tag(T_B, 5000);
+        CHECK(m != NULL);
+        tr_msg_free(m);
+    }
     int on[2] = {0, 0};
     for (int i = 0; i < SPREAD_N; i++) {
         tr_proc_info in;
@@ -456,6 +479,62 @@ static void spread_root(void *arg) {
 static void test_spread_spawns_share_the_schedulers(void **state) {
     (void)state;
     rt_run_expect(2, spread_root, NULL, "shutdown");
+}
+
+/* Two high processes on one scheduler take turns, even when one is woken from another
+ * scheduler while the other keeps yielding. */
+static _Atomic int woken;
+
+static void yielding_high(void *arg) { /* yields until the other one has run */
+    tr_pid root = *(tr_pid *)arg;
+    free(arg);
+    long turns = 0;
+    while (!atomic_load(&woken) && turns < 50000000) {
+        tr_yield();
+        turns++;
+    }
+    tr_send(root, T_C, &turns, sizeof turns);
+}
+
+static void woken_high(void *arg) {
+    (void)arg;
+    tr_msg_free(tr_receive_tag(T_A, TR_INFINITY));
+    atomic_store(&woken, 1);
+}
+
+static void remote_waker(void *arg) { /* on the other scheduler: waits, then wakes */
+    tr_pid target = *(tr_pid *)arg;
+    free(arg);
+    tr_proc_info in;
+    while (tr_process_info(target, &in) == 0 && in.state != TR_PROC_WAITING) tr_sleep(1);
+    tr_send(target, T_A, NULL, 0);
+}
+
+static void turns_root(void *arg) {
+    (void)arg;
+    atomic_store(&woken, 0);
+    tr_pid *me = malloc(sizeof *me);
+    *me = tr_self();
+    tr_spawn_opts high = {.link = true, .priority = TR_PRIORITY_HIGH};
+    tr_pid w = tr_spawn_opt(woken_high, NULL, &high, NULL);
+    tr_pid y = tr_spawn_opt(yielding_high, me, &high, NULL);
+    tr_pid *target = malloc(sizeof *target);
+    *target = w;
+    /* Spread: the other scheduler has fewer processes (this one has us). */
+    tr_pid k = tr_spawn_opt(remote_waker, target, &(tr_spawn_opts){.link = true, .spread = true}, NULL);
+    CHECK(w && y && k);
+    tr_msg *m = tr_receive_tag(T_C, 30000);
+    CHECK(m != NULL);
+    if (!m) return;
+    long turns;
+    memcpy(&turns, m->data, sizeof turns);
+    CHECK(turns < 50000000); /* the yielding one stopped because the other one ran */
+    tr_msg_free(m);
+}
+
+static void test_high_processes_take_turns(void **state) {
+    (void)state;
+    rt_run(2, turns_root, NULL);
 }
 
 int main(void) {
@@ -473,7 +552,9 @@ int main(void) {
         cmocka_unit_test(test_introspection_lists_processes),
         cmocka_unit_test(test_high_priority_runs_before_queued_normal_ones),
         cmocka_unit_test(test_spawn_opt_sets_priority),
+        cmocka_unit_test(test_high_spawn_runs_before_normal_spawns),
         cmocka_unit_test(test_spread_spawns_share_the_schedulers),
+        cmocka_unit_test(test_high_processes_take_turns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
