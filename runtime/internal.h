@@ -208,10 +208,12 @@ typedef struct tr__sched {
     tr__proc *stack_owner;        /* whose frames are on the shared stack */
     void *altstack;
 
-    tr__proc *local_head, *local_tail; /* this thread only */
+    /* From here on, three groups on lines of their own: this thread's queues, what
+     * other threads write on every wakeup, and the rarely written counters. */
+    _Alignas(64) tr__proc *local_head, *local_tail; /* this thread only */
     tr__proc *high_head, *high_tail;   /* this thread only: TR_PRIORITY_HIGH, run first */
     tr__proc *runnext;                 /* this thread only: the newest spawn, run next */
-    pthread_mutex_t lock;              /* guards remote_* and fresh_* */
+    _Alignas(64) pthread_mutex_t lock; /* guards remote_* and fresh_* */
     tr__proc *remote_head, *remote_tail;
     tr__proc *remote_high_head, *remote_high_tail;
     tr__proc *fresh_head, *fresh_tail;
@@ -219,7 +221,7 @@ typedef struct tr__sched {
     _Atomic int64_t fresh_since;  /* ns when the fresh queue last became non-empty */
     _Atomic int sleeping;
 
-    struct tr__poller *poller;    /* the OS seam (poll_epoll.c) */
+    _Alignas(64) struct tr__poller *poller; /* the OS seam (poll_epoll.c) */
     tr__fdreg *fds;
     int fds_cap;
     int nregs;                    /* fds with a registration: poll only if any */
@@ -229,11 +231,11 @@ typedef struct tr__sched {
 
     uint64_t ref_next;
     unsigned ticks;
-    /* Set when a high process was queued on remote_high_*. Read at every pick, so it
-     * sits among this thread's own fields, away from the line other threads write on
-     * every wakeup (remote_n and the lock): that sharing cost 5% of a link cascade. */
-    _Atomic int remote_high_n;
     int64_t last_wake_ns;         /* when this scheduler last woke a sleeping one */
+    /* Read at every pick or every spread spawn, written rarely: a line of their own,
+     * away from the one other threads write on every wakeup (remote_n and the lock):
+     * that sharing cost 5% of a link cascade. */
+    _Alignas(64) _Atomic int remote_high_n; /* a high process was queued on remote_high_* */
     _Atomic int homed;            /* started processes living here (they never move);
                                      written by this thread only, read by any */
     _Atomic int placing;          /* spread spawns placed here, not started yet */
