@@ -162,10 +162,10 @@ bool tr_in_process(void);
 /* ---------------------------------------------------------------- processes */
 
 /* Scheduling priority (Erlang's process priorities, two of its four levels). A runnable
- * high process runs before every normal one on its scheduler. It is still not
- * preempted, nor does it preempt: it goes next when the running process yields or
- * blocks. Meant for the few service processes that many others wait on (an I/O driver,
- * a dispatcher): keep their work per message small, or normal processes starve. */
+ * high process runs before every normal one on its scheduler; high ones take turns. It
+ * is still not preempted, nor does it preempt: it goes next when the running process
+ * yields or blocks. Meant for the few service processes that many others wait on (an
+ * I/O driver, a dispatcher): keep their work per message small, or normal ones starve. */
 typedef enum tr_priority { TR_PRIORITY_NORMAL = 0, TR_PRIORITY_HIGH = 1 } tr_priority;
 
 typedef struct tr_spawn_opts {

@@ -242,6 +242,12 @@ typedef struct tr__sched {
     TR__FIBER_FIELD
 } tr__sched;
 
+/* Counts a process starting (+1) or ending (-1) on s. Only s's own thread writes the
+ * count, so a load and a store do: no locked instruction per spawn or exit. */
+static inline void tr__homed_add(tr__sched *s, int d) {
+    atomic_store_explicit(&s->homed, atomic_load_explicit(&s->homed, memory_order_relaxed) + d, memory_order_relaxed);
+}
+
 /* -------------------------------------------------------------- the runtime */
 
 typedef struct tr__runtime {

@@ -240,10 +240,7 @@ void tr__proc_exit_path(tr__sched *s, tr__proc *p) {
     tr_pid self = tr__pid_of(p);
     const tr_reason *r = p->exit_reason ? p->exit_reason : TR_NORMAL;
     atomic_store(&p->state, TR__EXITING);
-    /* One writer (this thread): a load and a store, no locked instruction per exit. */
-    if (p->started)
-        atomic_store_explicit(&s->homed, atomic_load_explicit(&s->homed, memory_order_relaxed) - 1,
-                              memory_order_relaxed);
+    if (p->started) tr__homed_add(s, -1);
     if (p->tmr.heap_idx >= 0) tr__heap_remove(s, &p->tmr);
     if (p->nfds) tr__fds_release(s, p);
     tr__registry_drop(p);

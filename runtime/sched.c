@@ -242,10 +242,9 @@ static void park_commit(tr__sched *s, tr__proc *p) {
 
 static void run(tr__sched *s, tr__proc *p) {
     if (!p->started) {
-        if (p->spread) atomic_fetch_sub_explicit(&s->placing, 1, memory_order_relaxed); /* homed when placed */
+        if (p->spread) atomic_fetch_sub_explicit(&s->placing, 1, memory_order_relaxed); /* home set when placed */
         else atomic_store_explicit(&p->home, s->id, memory_order_relaxed);
-        atomic_store_explicit(&s->homed, atomic_load_explicit(&s->homed, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        tr__homed_add(s, 1);
     }
     if (TR__UNLIKELY(p->crashed && !p->on_stack && p->started)) {
         /* Its frames could not be saved (out of memory): it cannot resume. */
